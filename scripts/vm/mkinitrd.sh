@@ -1,0 +1,29 @@
+#!/bin/bash
+# Build the test VM's initramfs: busybox-static, the virtio/9p/overlay/net
+# modules of KVER (in load order) and init.sh as /init.
+# Usage: mkinitrd.sh KVER OUT.cpio.gz
+set -euo pipefail
+KVER=$1 OUT=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+MODS="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
+      virtio_blk netfs fscache 9pnet 9pnet_virtio 9p overlay failover
+      net_failover virtio_net"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp"/{bin,sbin,proc,sys,dev,lib/modules}
+cp /bin/busybox "$tmp/bin/busybox"
+: > "$tmp/modules.order"
+for m in $MODS; do
+	f=$(find "/lib/modules/$KVER/kernel" -name "$m.ko*" | head -n1)
+	[ -n "$f" ] || { echo "mkinitrd: module $m not found for $KVER" >&2; exit 1; }
+	case "$f" in
+	*.xz) xz -dc "$f" > "$tmp/lib/modules/$m.ko" ;;
+	*.zst) zstd -qdc "$f" > "$tmp/lib/modules/$m.ko" ;;
+	*) cp "$f" "$tmp/lib/modules/$m.ko" ;;
+	esac
+	echo "$m" >> "$tmp/modules.order"
+done
+install -m 0755 "$HERE/init.sh" "$tmp/init"
+(cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT.tmp"
+mv "$OUT.tmp" "$OUT"

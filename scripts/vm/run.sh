@@ -1,0 +1,169 @@
+#!/bin/bash
+# Boot Debian's kernel under QEMU/TCG and run one command inside it.
+#
+# run.sh [--disk PATH[:SIZE]]... [--timeout SEC] [--mem MB] [--netns NS]
+#        [--ip ADDR/PFX] [--work DIR] [--kill-on PATTERN] [--kver KVER] -- CMD [ARGS...]
+#
+# Inside the guest CMD runs as root in a chroot whose root is the host root
+# (read-only 9p) under a tmpfs overlay: every host path is visible at the same
+# place, cwd is the repo top.  DIR (default: a fresh temp dir, removed after)
+# is shared read-write at the same path.  Disks are /dev/vda, /dev/vdb, ... in
+# order; PATH:SIZE creates a sparse file when PATH does not exist.
+# Environment in the guest: CDP_TOP, CDP_IN_VM=1, CDP_VM_WORK, DM_DISABLE_UDEV=1.
+#
+# Exit status: CMD's own, or
+#   124  timeout (the guest is killed)
+#   125  kernel splat on the console (Oops, BUG, WARNING, lockdep, hung task, panic)
+#   126  the guest ended without reporting a status
+#   137  --kill-on PATTERN matched: QEMU was SIGKILLed (a power cut)
+# --netns NS runs QEMU inside that network namespace with a tap device
+# (created here, named cdptap<N>) whose guest side gets --ip (default
+# 10.231.0.2/24); the caller owns the namespace and the host-side address
+# (scripts/vm/netns.sh).
+set -uo pipefail
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+KVER=${KVER:-$(ls -1 /lib/modules 2>/dev/null | sort -V | tail -n1)}
+TIMEOUT=600 MEM=1024 NETNS="" IP="" WORK="" KILL_ON="" TAP=""
+DISKS=()
+
+usage() {
+	sed -n '2,22s/^# \{0,1\}//p' "$0" >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--disk) DISKS+=("$2"); shift 2 ;;
+	--timeout) TIMEOUT=$2; shift 2 ;;
+	--mem) MEM=$2; shift 2 ;;
+	--netns) NETNS=$2; shift 2 ;;
+	--ip) IP=$2; shift 2 ;;
+	--work) WORK=$2; shift 2 ;;
+	--kill-on) KILL_ON=$2; shift 2 ;;
+	--kver) KVER=$2; shift 2 ;;
+	--) shift; break ;;
+	-h|--help) usage ;;
+	*) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+	esac
+done
+[ $# -gt 0 ] || { echo "run.sh: no command given: run.sh [opts] -- CMD" >&2; exit 2; }
+
+KERNEL=/boot/vmlinuz-$KVER
+[ -r "$KERNEL" ] || { echo "run.sh: $KERNEL missing: run scripts/deps.sh (linux-image-amd64)" >&2; exit 2; }
+command -v qemu-system-x86_64 >/dev/null ||
+	{ echo "run.sh: qemu-system-x86_64 missing: run scripts/deps.sh" >&2; exit 2; }
+
+# The initramfs is cached and rebuilt when its inputs change.
+CACHE=${CDP_CACHE:-$TOP/.cache}/vm
+mkdir -p "$CACHE"
+sum=$(cat "$TOP/scripts/vm/init.sh" "$TOP/scripts/vm/mkinitrd.sh" | md5sum | cut -c1-12)
+INITRD=$CACHE/initrd-$KVER-$sum.cpio.gz
+if [ ! -s "$INITRD" ]; then
+	"$TOP/scripts/vm/mkinitrd.sh" "$KVER" "$INITRD" || exit 2
+fi
+
+own_work=0
+if [ -z "$WORK" ]; then
+	WORK=$(mktemp -d /tmp/cdpvm.XXXXXX)
+	own_work=1
+fi
+WORK=$(cd "$WORK" && pwd)
+rm -rf "$WORK/.vm"
+mkdir -p "$WORK/.vm"
+
+{
+	echo "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	echo "export CDP_TOP=$(printf %q "$TOP") CDP_IN_VM=1 CDP_VM_WORK=$(printf %q "$WORK")"
+	echo "export DM_DISABLE_UDEV=1 HOME=/root TERM=dumb LANG=C.UTF-8"
+	echo "modprobe dm-mod 2>/dev/null"
+	echo "cd $(printf %q "$TOP") || exit 126"
+	printf 'exec'; printf ' %q' "$@"; echo
+} > "$WORK/.vm/job.sh"
+
+drive_args=()
+for d in ${DISKS[@]+"${DISKS[@]}"}; do
+	path=${d%%:*}
+	if [ "$path" != "$d" ] && [ ! -e "$path" ]; then
+		truncate -s "${d#*:}" "$path" || exit 2
+	fi
+	[ -e "$path" ] || { echo "run.sh: disk $path does not exist (use PATH:SIZE to create it)" >&2; exit 2; }
+	drive_args+=(-drive "file=$path,format=raw,if=virtio,cache=none,aio=threads")
+done
+
+append="console=ttyS0 panic=-1 oops=panic loglevel=5 printk.time=1 cdp.work=$WORK"
+net_args=(-nic none)
+wrap=()
+if [ -n "$NETNS" ]; then
+	TAP=cdptap$$
+	TAP=${TAP:0:15}
+	ip netns exec "$NETNS" ip tuntap add dev "$TAP" mode tap || exit 2
+	ip netns exec "$NETNS" ip link set "$TAP" master cdpbr0 2>/dev/null
+	ip netns exec "$NETNS" ip link set "$TAP" up
+	net_args=(-netdev "tap,id=n0,ifname=$TAP,script=no,downscript=no"
+		  -device virtio-net-pci,netdev=n0)
+	append+=" cdp.ip=${IP:-10.231.0.2/24}"
+	wrap=(ip netns exec "$NETNS")
+fi
+
+cleanup() {
+	[ -n "${QPID:-}" ] && kill -9 "$QPID" 2>/dev/null
+	[ -n "$TAP" ] && ip netns exec "$NETNS" ip link del "$TAP" 2>/dev/null
+	[ "$own_work" = 1 ] && rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Lines of the kernel log start with "[ seconds]" (printk.time=1); only
+# those are checked, so a test that prints "BUG:" itself is not a splat.
+SPLAT='^\[ *[0-9]+\.[0-9]+\] .*(Oops|BUG:|WARNING:|kernel BUG|Kernel panic|general protection fault|INFO: task .* blocked|possible (circular|recursive) locking|KASAN:|UBSAN:|list_(add|del) corruption|refcount_t:|Call Trace:)'
+
+fifo=$WORK/.vm/console
+mkfifo "$fifo"
+"${wrap[@]}" qemu-system-x86_64 -machine pc -accel tcg -cpu max -smp 1 -m "$MEM" \
+	-nographic -nodefaults -serial stdio -monitor none -no-reboot \
+	-kernel "$KERNEL" -initrd "$INITRD" -append "$append" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs "local,path=$WORK,mount_tag=work,security_model=none,multidevs=remap" \
+	${drive_args[@]+"${drive_args[@]}"} "${net_args[@]}" </dev/null >"$fifo" 2>&1 &
+QPID=$!
+
+splat=0 killed=0
+deadline=$((SECONDS + TIMEOUT))
+exec 3<"$fifo"
+while :; do
+	if IFS= read -r -t 5 line <&3; then
+		line=${line%$'\r'}
+		# firmware chatter (SeaBIOS, terminal escapes) is not worth showing
+		case "$line" in *$'\e'*|*SeaBIOS*|"Booting from ROM"*) continue ;; esac
+		printf '%s\n' "$line"
+		if [[ $line =~ $SPLAT ]] && [ $splat = 0 ]; then
+			splat=1
+			echo "# cdp-vm: kernel splat detected (see the log above and below)"
+		fi
+		if [ -n "$KILL_ON" ] && [[ $line == *"$KILL_ON"* ]]; then
+			kill -9 "$QPID" 2>/dev/null
+			killed=1
+			echo "# cdp-vm: power cut (QEMU killed) at '$KILL_ON'"
+			break
+		fi
+	else
+		# read timed out (no output) or the pipe closed (QEMU gone)
+		kill -0 "$QPID" 2>/dev/null || break
+	fi
+	if [ $SECONDS -ge $deadline ]; then
+		echo "# cdp-vm: timeout after ${TIMEOUT}s: killing the guest"
+		kill -9 "$QPID" 2>/dev/null
+		wait "$QPID" 2>/dev/null
+		QPID=
+		exit 124
+	fi
+done
+exec 3<&-
+wait "$QPID" 2>/dev/null
+QPID=
+
+[ $killed = 1 ] && exit 137
+[ $splat = 1 ] && exit 125
+[ -s "$WORK/.vm/rc" ] || { echo "# cdp-vm: the guest ended without reporting a status"; exit 126; }
+exit "$(cat "$WORK/.vm/rc")"
