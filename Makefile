@@ -75,8 +75,8 @@ tests/tools/%: tests/tools/%.c lib/libcdp.a $(HDRS)
 
 comma := ,
 
-check: all
-	tests/run.sh
+check:
+	scripts/check.sh
 
 check-unit: user
 	tests/run.sh unit
@@ -87,7 +87,7 @@ check-e2e: all
 check-archive: user
 	tests/run.sh archive
 
-demo: all
+demo:
 	scripts/demo.sh
 
 checkpatch:

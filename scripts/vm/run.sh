@@ -101,7 +101,7 @@ if [ -n "$NETNS" ]; then
 	ip netns exec "$NETNS" ip link set "$TAP" master cdpbr0 2>/dev/null
 	ip netns exec "$NETNS" ip link set "$TAP" up
 	net_args=(-netdev "tap,id=n0,ifname=$TAP,script=no,downscript=no"
-		  -device virtio-net-pci,netdev=n0)
+		  -device virtio-net-pci,netdev=n0,romfile=)
 	append+=" cdp.ip=${IP:-10.231.0.2/24}"
 	wrap=(ip netns exec "$NETNS")
 fi
