@@ -26,7 +26,6 @@ mount -t overlay overlay -o lowerdir=/host,upperdir=/ovl/upper,workdir=/ovl/wd /
 for d in proc sys dev; do mount --bind /$d /newroot/$d; done
 mount -t devpts devpts /newroot/dev/pts 2>/dev/null
 mount -t tmpfs tmpfs /newroot/run
-mount -t tmpfs tmpfs /newroot/tmp
 mkdir -p /newroot$WORK
 mount --bind /work /newroot$WORK
 mount -t debugfs debugfs /newroot/sys/kernel/debug 2>/dev/null

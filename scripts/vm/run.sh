@@ -5,7 +5,7 @@
 #        [--ip ADDR/PFX] [--work DIR] [--kill-on PATTERN] [--kver KVER] -- CMD [ARGS...]
 #
 # Inside the guest CMD runs as root in a chroot whose root is the host root
-# (read-only 9p) under a tmpfs overlay: every host path is visible at the same
+# (read-only 9p) under a tmpfs overlay: every host path (/tmp too) is visible at the same
 # place, cwd is the repo top.  DIR (default: a fresh temp dir, removed after)
 # is shared read-write at the same path.  Disks are /dev/vda, /dev/vdb, ... in
 # order; PATH:SIZE creates a sparse file when PATH does not exist.
