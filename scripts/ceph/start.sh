@@ -113,6 +113,7 @@ else
 	port_block_free "$PORT" || die "port block $PORT..$((PORT + 9)) is in use: choose another --port"
 fi
 echo "$PORT" > "$DIR/port"
+echo "$NETNS" > "$DIR/netns"	# read by osd.sh to restart the OSD in the same place
 
 # --- config and keys --------------------------------------------------------
 FSID=$(cat /proc/sys/kernel/random/uuid)
