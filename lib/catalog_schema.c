@@ -155,8 +155,24 @@ static const char schema_v1[] =
 "  JOIN discs d ON d.archive_id = a.id"
 "  GROUP BY s.id, a.id;";
 
+/*
+ * v2: scheduled snapshot policies (issue 7). keep_last is the GFS "N newest"
+ * rule; paused policies are skipped by `schedule run`; last_result and
+ * last_message are what `schedule status` shows for the last run. Events
+ * of the scheduler carry their policy so status and tests can select them.
+ */
+static const char schema_v2[] =
+"ALTER TABLE policies ADD COLUMN keep_last INTEGER NOT NULL DEFAULT 0;"
+"ALTER TABLE policies ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;"
+"ALTER TABLE policies ADD COLUMN last_result TEXT;"	/* ok|failed|partial */
+"ALTER TABLE policies ADD COLUMN last_message TEXT;"
+"ALTER TABLE events ADD COLUMN policy_id INTEGER"
+"  REFERENCES policies(id) ON DELETE SET NULL;"
+"CREATE INDEX snapshots_by_policy ON snapshots(policy_id, created_at);";
+
 const char *const catalog_migrations[] = {
 	schema_v1,
+	schema_v2,
 };
 
 const int catalog_schema_latest =
