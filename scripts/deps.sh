@@ -11,6 +11,7 @@ PKGS=(
 	libnl-3-dev libnl-genl-3-dev libsqlite3-dev sqlite3
 	libburn-dev libisofs-dev xorriso libcmocka-dev fio dkms libdevmapper-dev
 	sparse linux-source-6.1 libssl-dev
+	tgt tgt-rbd open-iscsi thin-provisioning-tools
 )
 
 missing=()
