@@ -1,20 +1,444 @@
 // SPDX-License-Identifier: GPL-2.0
-/* cmd_archive.c - `cdpctl archive ...` (work in progress) */
+/*
+ * cmd_archive.c - `cdpctl archive create|restore|list|show|verify`.
+ * Parsing and printing only; the work is in lib/archive_*.c.
+ */
 #include "cdpctl.h"
+#include "archive_catalog.h"
+#include "archive_create.h"
+#include "archive_disc.h"
+#include "archive_restore.h"
+#include "archive_verify.h"
+#include "json_print.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#define MAX_DRIVES	1024
 
 static int usage(void)
 {
-	fprintf(stderr, "Usage: cdpctl archive { create | restore | list | show | verify } ...\n");
+	fprintf(stderr,
+		"Usage: cdpctl archive create SNAP --drive DRIVE [--drive DRIVE]...\n"
+		"                             [--capacity CAP] [--chunk-size SIZE] [--label LABEL] [--batch]\n"
+		"       cdpctl archive restore [ARCHIVE] --from-discs DRIVE... --to TARGET\n"
+		"       cdpctl archive verify DRIVE...\n"
+		"       cdpctl archive show { DRIVE | ARCHIVE }\n"
+		"       cdpctl archive list\n"
+		"where  SNAP := { POOL/IMAGE@SNAP | file:PATH }\n"
+		"       DRIVE := { /dev/srN | stdio:PATH }\n"
+		"       CAP := { 25G | 50G | 100G | 128G | 200G | SIZE }   (default 25G)\n"
+		"       ARCHIVE := { ARCHIVE_ID | DISC_LABEL | POOL/IMAGE@SNAP }\n"
+		"       TARGET := { POOL/IMAGE | FILE }   (FILE: a path starting with / or ./)\n");
 	return CDP_EXIT_USAGE;
+}
+
+static int is_drive(const char *s)
+{
+	return !strncmp(s, "stdio:", 6) || !strncmp(s, "/dev/", 5);
+}
+
+static int fail(const char *err)
+{
+	fprintf(stderr, "Error: %s\n", err);
+	return CDP_EXIT_FAIL;
+}
+
+/* ---- create ---- */
+
+static void print_plan(const struct archive_plan *p, const char *source)
+{
+	uint32_t i;
+
+	new_json_obj(json);
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "archive", "archive %s\n", p->id);
+	print_string(PRINT_ANY, "source", "  source %s\n", source);
+	print_string(PRINT_ANY, "volume", "  volume %s\n", p->volume);
+	print_u64(PRINT_ANY, "image_size", "  image_size %llu", p->image_size);
+	print_u64(PRINT_ANY, "data_bytes", " data_bytes %llu", p->data_bytes);
+	print_uint(PRINT_ANY, "chunks", " chunks %u\n", p->nchunks);
+	print_string(PRINT_ANY, "image_sha256", "  image_sha256 %s\n", p->image_sha256);
+	open_json_array(PRINT_JSON, "discs");
+	for (i = 0; i < p->ndiscs; i++) {
+		open_json_object(NULL);
+		print_uint(PRINT_ANY, "disc", "  disc %u", p->discs[i].no);
+		print_string(PRINT_ANY, "label", " label %s", p->discs[i].label);
+		print_uint(PRINT_ANY, "first_chunk", " chunks %u", p->discs[i].first_chunk);
+		print_uint(PRINT_ANY, "chunks", "+%u", p->discs[i].nchunks);
+		print_u64(PRINT_ANY, "data_bytes", " data_bytes %llu\n", p->discs[i].data_bytes);
+		close_json_object();
+	}
+	close_json_array(PRINT_JSON, NULL);
+	close_json_object();
+	delete_json_obj();
+}
+
+static int parse_size_arg(const char *key, const char *val, uint64_t *out, int capacity)
+{
+	if ((capacity ? cdp_parse_capacity(val, out) : cdp_parse_size(val, out)) || !*out)
+		invarg(capacity ? "expected 25G, 50G, 100G, 128G, 200G or a size like 700M" :
+		       "expected a size like 32M", val);
+	return 0;
+}
+
+static int archive_create_cmd(int argc, char **argv)
+{
+	static const char *drives[MAX_DRIVES];
+	struct archive_create_opts o = { .drives = drives, .interactive = -1 };
+	struct archive_plan plan;
+	struct catalog *cat;
+	char err[8192];
+	int ret;
+
+	cdp_parse_capacity("25G", &o.capacity);
+	for (; argc > 0; argc--, argv++) {
+		if (!strcmp(*argv, "--drive")) {
+			NEXT_ARG();
+			if (o.ndrives == MAX_DRIVES)
+				invarg("too many drives", *argv);
+			drives[o.ndrives++] = *argv;
+		} else if (!strcmp(*argv, "--capacity")) {
+			NEXT_ARG();
+			parse_size_arg("--capacity", *argv, &o.capacity, 1);
+		} else if (!strcmp(*argv, "--chunk-size")) {
+			NEXT_ARG();
+			parse_size_arg("--chunk-size", *argv, &o.chunk_size, 0);
+		} else if (!strcmp(*argv, "--label")) {
+			NEXT_ARG();
+			if (!archive_label_valid(*argv))
+				invarg("a label is 1-24 characters of A-Z a-z 0-9 - _", *argv);
+			o.label = *argv;
+		} else if (!strcmp(*argv, "--batch")) {
+			o.interactive = 0;
+		} else if (!strcmp(*argv, "help")) {
+			return usage();
+		} else if (**argv == '-' || o.source) {
+			fprintf(stderr, "Error: unknown argument \"%s\", try \"cdpctl archive help\".\n", *argv);
+			return CDP_EXIT_USAGE;
+		} else {
+			o.source = *argv;
+		}
+	}
+	if (!o.source) {
+		fprintf(stderr, "Error: which snapshot? Give POOL/IMAGE@SNAP.\n");
+		return CDP_EXIT_USAGE;
+	}
+	if (!o.ndrives) {
+		fprintf(stderr, "Error: no drive: give --drive /dev/srN or --drive stdio:PATH.\n");
+		return CDP_EXIT_USAGE;
+	}
+	if (o.interactive < 0)
+		o.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
+	if (cdpctl_catalog_open(&cat))
+		return CDP_EXIT_FAIL;
+	o.cat = cat;
+	ret = archive_create(&o, &plan, err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "Error: %s\n", err);
+	else
+		print_plan(&plan, o.source);
+	archive_plan_free(&plan);
+	catalog_close(cat);
+	return ret ? CDP_EXIT_FAIL : CDP_EXIT_OK;
+}
+
+/* ---- verify ---- */
+
+static void report_line(void *arg, const char *msg)
+{
+	fprintf(stderr, "Error: %s\n", msg);
+}
+
+static int archive_verify_cmd(int argc, char **argv)
+{
+	int bad = 0;
+
+	if (argc < 1) {
+		fprintf(stderr, "Error: which drive? Give stdio:PATH or /dev/srN.\n");
+		return CDP_EXIT_USAGE;
+	}
+	new_json_obj(json);
+	for (; argc > 0; argc--, argv++) {
+		struct archive_verify_result r;
+		int ret = archive_verify_disc(*argv, NULL, 0, &r, report_line, NULL);
+
+		bad |= ret != 0;
+		open_json_object(NULL);
+		print_string(PRINT_ANY, "drive", "%s", *argv);
+		print_string(PRINT_ANY, "archive", " archive %s", r.id[0] ? r.id : NULL);
+		print_uint(PRINT_ANY, "disc", " disc %u", r.no);
+		print_uint(PRINT_ANY, "of", " of %u", r.of);
+		print_string(PRINT_ANY, "label", " label %s", r.label[0] ? r.label : NULL);
+		print_uint(PRINT_ANY, "chunks_ok", " chunks_ok %u", r.chunks_ok);
+		print_uint(PRINT_ANY, "chunks_bad", " chunks_bad %u", r.chunks_bad);
+		print_string(PRINT_ANY, "result", " %s\n", ret ? "BAD" : "ok");
+		close_json_object();
+	}
+	delete_json_obj();
+	return bad ? CDP_EXIT_DATA : CDP_EXIT_OK;
+}
+
+/* ---- show DRIVE ---- */
+
+static int show_disc(const char *addr)
+{
+	struct archive_disc *d;
+	const struct archive_plan *m;
+	char err[4800];
+	uint32_t i;
+
+	if (archive_disc_open(addr, &d, err, sizeof(err)))
+		return fail(err);
+	if (!d->manifest_ok) {
+		fprintf(stderr, "Error: %s: %s\n", archive_disc_name(d, err, sizeof(err)),
+			d->manifest_err);
+		archive_disc_close(d);
+		return CDP_EXIT_DATA;
+	}
+	m = &d->m;
+	new_json_obj(json);
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "drive", "drive %s\n", addr);
+	print_string(PRINT_ANY, "archive", "  archive %s", m->id);
+	print_uint(PRINT_ANY, "disc", " disc %u", d->no);
+	print_uint(PRINT_ANY, "of", " of %u", d->of);
+	print_string(PRINT_ANY, "label", " label %s\n", d->label);
+	print_string(PRINT_ANY, "volume", "  volume %s", m->volume);
+	print_string(PRINT_ANY, "pool", " pool %s", m->pool[0] ? m->pool : NULL);
+	print_string(PRINT_ANY, "image", " image %s", m->image);
+	print_string(PRINT_ANY, "snapshot", " snapshot %s\n", m->snap[0] ? m->snap : NULL);
+	print_u64(PRINT_ANY, "snapshot_time", "  snapshot_time %llu", (uint64_t)m->snap_time);
+	print_u64(PRINT_ANY, "created", " created %llu\n", (uint64_t)m->created);
+	print_u64(PRINT_ANY, "image_size", "  image_size %llu", m->image_size);
+	print_u64(PRINT_ANY, "data_bytes", " data_bytes %llu", m->discs[d->no - 1].data_bytes);
+	print_uint(PRINT_ANY, "chunks", " chunks %u", m->nchunks);
+	print_u64(PRINT_ANY, "disc_bytes", " disc_bytes %llu\n", d->used);
+	if (m->image_sha256[0])
+		print_string(PRINT_ANY, "image_sha256", "  image_sha256 %s\n", m->image_sha256);
+	open_json_array(PRINT_JSON, "discs");
+	for (i = 0; i < m->ndiscs; i++) {
+		open_json_object(NULL);
+		print_uint(PRINT_ANY, "disc", "  disc %u", m->discs[i].no);
+		print_string(PRINT_ANY, "label", " label %s", m->discs[i].label);
+		print_uint(PRINT_ANY, "first_chunk", " chunks %u", m->discs[i].first_chunk);
+		print_uint(PRINT_ANY, "chunks", "+%u\n", m->discs[i].nchunks);
+		close_json_object();
+	}
+	close_json_array(PRINT_JSON, NULL);
+	close_json_object();
+	delete_json_obj();
+	archive_disc_close(d);
+	return CDP_EXIT_OK;
+}
+
+/* ---- list / show ARCHIVE (catalog) ---- */
+
+#define ARCHIVE_ROWS_SQL \
+	"SELECT a.uuid, v.rbd_pool, v.rbd_image, s.name, a.state, a.created_at," \
+	" a.disc_count, a.data_bytes, a.image_size, a.image_sha256," \
+	" (SELECT group_concat(label, ' ') FROM (SELECT label FROM discs" \
+	"   WHERE archive_id = a.id ORDER BY disc_no)), a.error, a.id" \
+	" FROM archives a JOIN snapshots s ON s.id = a.snapshot_id" \
+	" JOIN volumes v ON v.id = s.volume_id"
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+static void print_burns(struct catalog *cat, int64_t arch)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(catalog_db(cat),
+			       "SELECT disc_no, label, drive, medium, started_at, ended_at,"
+			       " bytes, rate_bps, verify_s, result, error FROM burns"
+			       " WHERE archive_id = ? ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, arch);
+	open_json_array(PRINT_JSON, "burns");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		open_json_object(NULL);
+		print_uint(PRINT_ANY, "disc", "  burn disc %u", (unsigned)sqlite3_column_int(st, 0));
+		print_string(PRINT_ANY, "label", " label %s", col(st, 1));
+		print_string(PRINT_ANY, "drive", " drive %s", col(st, 2));
+		print_string(PRINT_ANY, "medium", " medium %s", col(st, 3));
+		print_float(PRINT_ANY, "started", " start %.3f", sqlite3_column_double(st, 4));
+		print_float(PRINT_ANY, "ended", " end %.3f", sqlite3_column_double(st, 5));
+		print_u64(PRINT_ANY, "bytes", " bytes %llu", (uint64_t)sqlite3_column_int64(st, 6));
+		print_float(PRINT_ANY, "rate_bps", " rate %.0f B/s", sqlite3_column_double(st, 7));
+		print_float(PRINT_ANY, "verify_s", " verify %.2f s", sqlite3_column_double(st, 8));
+		print_string(PRINT_ANY, "result", " %s", col(st, 9));
+		print_string(PRINT_JSON, "error", NULL, col(st, 10));
+		print_nl();
+		close_json_object();
+	}
+	close_json_array(PRINT_JSON, NULL);
+	sqlite3_finalize(st);
+}
+
+static void print_archive_row(struct catalog *cat, sqlite3_stmt *st, int details)
+{
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "archive", "archive %s", col(st, 0));
+	print_string(PRINT_ANY, "pool", " %s", col(st, 1));
+	print_string(PRINT_ANY, "image", "/%s", col(st, 2));
+	print_string(PRINT_ANY, "snapshot", "@%s", col(st, 3));
+	print_string(PRINT_ANY, "state", " %s", col(st, 4));
+	print_u64(PRINT_ANY, "created", " created %llu", (uint64_t)sqlite3_column_int64(st, 5));
+	print_uint(PRINT_ANY, "discs", " discs %u", (unsigned)sqlite3_column_int(st, 6));
+	print_u64(PRINT_ANY, "data_bytes", " data_bytes %llu", (uint64_t)sqlite3_column_int64(st, 7));
+	print_string(PRINT_ANY, "labels", " labels %s", col(st, 10));
+	print_nl();
+	if (details) {
+		print_u64(PRINT_ANY, "image_size", "  image_size %llu", (uint64_t)sqlite3_column_int64(st, 8));
+		print_string(PRINT_ANY, "image_sha256", " image_sha256 %s\n", col(st, 9));
+		if (col(st, 11))
+			print_string(PRINT_ANY, "error", "  error %s\n", col(st, 11));
+		print_burns(cat, sqlite3_column_int64(st, 12));
+	}
+	close_json_object();
+}
+
+static int list_archives(const char *key)
+{
+	struct catalog *cat;
+	sqlite3_stmt *st;
+	char id[ARCHIVE_ID_LEN + 1];
+	int found = 0;
+
+	if (cdpctl_catalog_open(&cat))
+		return CDP_EXIT_FAIL;
+	if (key && archive_catalog_find(cat, key, id)) {
+		fprintf(stderr, "Error: no complete archive \"%s\" in catalog %s (give an archive id, a disc label or POOL/IMAGE@SNAP; see \"cdpctl archive list\")\n",
+			key, catalog_path(cat));
+		catalog_close(cat);
+		return CDP_EXIT_FAIL;
+	}
+	if (sqlite3_prepare_v2(catalog_db(cat), key ?
+			       ARCHIVE_ROWS_SQL " WHERE a.uuid = ?" :
+			       ARCHIVE_ROWS_SQL " ORDER BY a.created_at, a.id",
+			       -1, &st, NULL) != SQLITE_OK) {
+		catalog_fail(cat, "list archives");
+		fail(catalog_errmsg(cat));
+		catalog_close(cat);
+		return CDP_EXIT_FAIL;
+	}
+	if (key)
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	new_json_obj(json);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		print_archive_row(cat, st, key != NULL);
+		found++;
+	}
+	delete_json_obj();
+	sqlite3_finalize(st);
+	catalog_close(cat);
+	return CDP_EXIT_OK;
+}
+
+static int archive_show_cmd(int argc, char **argv)
+{
+	if (argc != 1) {
+		fprintf(stderr, "Error: show takes one DRIVE or ARCHIVE.\n");
+		return CDP_EXIT_USAGE;
+	}
+	return is_drive(argv[0]) ? show_disc(argv[0]) : list_archives(argv[0]);
+}
+
+static int archive_list_cmd(int argc, char **argv)
+{
+	if (argc) {
+		fprintf(stderr, "Error: list takes no argument (\"%s\").\n", argv[0]);
+		return CDP_EXIT_USAGE;
+	}
+	return list_archives(NULL);
+}
+
+/* ---- restore ---- */
+
+static int archive_restore_cmd(int argc, char **argv)
+{
+	static const char *drives[MAX_DRIVES];
+	struct archive_restore_opts o = { .drives = drives };
+	const char *key = NULL;
+	char id[ARCHIVE_ID_LEN + 1], err[8192];
+	int ret;
+
+	for (; argc > 0; argc--, argv++) {
+		if (!strcmp(*argv, "--from-discs")) {
+			/* every following word that is a drive address */
+			while (argc > 1 && is_drive(argv[1])) {
+				if (o.ndrives == MAX_DRIVES)
+					invarg("too many drives", argv[1]);
+				drives[o.ndrives++] = argv[1];
+				argc--, argv++;
+			}
+			if (!o.ndrives)
+				invarg("expected drive addresses (stdio:PATH or /dev/srN) after it", *argv);
+		} else if (!strcmp(*argv, "--to")) {
+			NEXT_ARG();
+			if (o.target)
+				duparg("--to", *argv);
+			o.target = *argv;
+		} else if (!strcmp(*argv, "help")) {
+			return usage();
+		} else if (**argv == '-' || key) {
+			fprintf(stderr, "Error: unknown argument \"%s\", try \"cdpctl archive help\".\n", *argv);
+			return CDP_EXIT_USAGE;
+		} else {
+			key = *argv;
+		}
+	}
+	if (!o.target || !o.ndrives) {
+		fprintf(stderr, "Error: restore needs --from-discs DRIVE... and --to POOL/IMAGE|FILE.\n");
+		return CDP_EXIT_USAGE;
+	}
+	if (key) {
+		struct catalog *cat;
+
+		if (cdpctl_catalog_open(&cat))
+			return CDP_EXIT_FAIL;
+		ret = archive_catalog_find(cat, key, id);
+		catalog_close(cat);
+		if (ret) {
+			fprintf(stderr, "Error: no complete archive \"%s\" in the catalog; leave it out to restore whatever archive the discs hold\n",
+				key);
+			return CDP_EXIT_FAIL;
+		}
+		o.archive_id = id;
+	}
+	ret = archive_restore(&o, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "Error: %s\n", err);
+		return ret == -EBADMSG ? CDP_EXIT_DATA : CDP_EXIT_FAIL;
+	}
+	return CDP_EXIT_OK;
 }
 
 int do_archive(int argc, char **argv)
 {
+	static const struct {
+		const char *name;
+		int (*func)(int argc, char **argv);
+	} cmds[] = {
+		{ "create", archive_create_cmd },
+		{ "restore", archive_restore_cmd },
+		{ "verify", archive_verify_cmd },
+		{ "show", archive_show_cmd },
+		{ "list", archive_list_cmd },
+	};
+	size_t i;
+
 	if (argc < 1 || !strcmp(argv[0], "help"))
 		return usage();
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[0], cmds[i].name))
+			return cmds[i].func(argc - 1, argv + 1);
 	fprintf(stderr, "Command \"%s\" is unknown, try \"cdpctl archive help\".\n", argv[0]);
 	return CDP_EXIT_USAGE;
 }

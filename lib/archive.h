@@ -32,6 +32,7 @@
 #define ARCHIVE_FORMAT_VERSION	1
 #define ARCHIVE_ID_LEN		32		/* hex characters */
 #define ARCHIVE_LABEL_MAX	24		/* + "-NNN" fits ISO's 32 */
+#define ARCHIVE_DISC_LABEL_LEN	48		/* label + "-<disc no>" + NUL */
 #define ARCHIVE_NAME_MAX	256
 #define ARCHIVE_CHUNK_DEFAULT	(32ULL << 20)
 #define ARCHIVE_CHUNK_MIN	(64ULL << 10)
@@ -55,7 +56,7 @@ struct archive_chunk {
 
 struct archive_disc_info {
 	uint32_t no;			/* 1-based */
-	char label[ARCHIVE_LABEL_MAX + 8];
+	char label[ARCHIVE_DISC_LABEL_LEN];
 	uint32_t first_chunk;
 	uint32_t nchunks;
 	uint64_t data_bytes;
@@ -69,7 +70,7 @@ struct archive_disc_info {
  */
 struct archive_plan {
 	char id[ARCHIVE_ID_LEN + 1];
-	char volume[ARCHIVE_NAME_MAX];	/* catalog volume name */
+	char volume[2 * ARCHIVE_NAME_MAX + 8];	/* catalog volume name (< ARCHIVE_NAME_MAX used) */
 	char pool[ARCHIVE_NAME_MAX];	/* "" for a file source */
 	char image[ARCHIVE_NAME_MAX];	/* image name or file path */
 	char snap[ARCHIVE_NAME_MAX];	/* "" for a file source */

@@ -114,6 +114,7 @@ struct parser {
 	char *err;
 	size_t errlen;
 	unsigned int line;
+	uint32_t discs_expected;	/* from the "discs" line */
 	size_t chunk_cap, piece_cap;
 };
 
@@ -152,9 +153,9 @@ static int parse_disc(struct parser *ps, const char *l)
 
 	if (!p->discs)
 		return bad(ps, "disc line before the discs count");
-	if (sscanf(l, "disc %u %31s %u %u %" SCNu64, &d.no, d.label,
+	if (sscanf(l, "disc %u %47s %u %u %" SCNu64, &d.no, d.label,
 		   &d.first_chunk, &d.nchunks, &d.data_bytes) != 5 ||
-	    d.no != p->ndiscs + 1 || d.no > p->discs[0].no)
+	    d.no != p->ndiscs + 1 || d.no > ps->discs_expected)
 		return bad(ps, "bad disc record");
 	p->discs[p->ndiscs++] = d;
 	return 0;
@@ -229,6 +230,7 @@ static int parse_header(struct parser *ps, const char *key, const char *val)
 		if (strcmp(val, "-"))
 			snprintf((char *)p + names[i].off,
 				 i == 0 ? sizeof(p->id) : ARCHIVE_NAME_MAX, "%s", val);
+		/* (volume is larger than ARCHIVE_NAME_MAX; writers keep it shorter) */
 		return 0;
 	}
 	if (!strcmp(key, "image_sha256")) {
@@ -269,7 +271,7 @@ static int parse_header(struct parser *ps, const char *key, const char *val)
 		p->discs = calloc(v, sizeof(*p->discs));
 		if (!p->discs)
 			return -ENOMEM;
-		p->discs[0].no = (uint32_t)v;	/* expected count until filled */
+		ps->discs_expected = (uint32_t)v;
 	} else
 		return bad(ps, "unknown field \"%s\"", key);
 	return 0;
@@ -294,7 +296,7 @@ static int parse_line(struct parser *ps, char *l)
 static int check_complete(struct parser *ps, int saw_end)
 {
 	struct archive_plan *p = ps->p;
-	uint32_t i, expect = p->discs ? p->discs[0].no : 0;
+	uint32_t i, expect = ps->discs_expected;
 
 	if (!saw_end)
 		return bad(ps, "no \"end\" line: the manifest is truncated");

@@ -49,6 +49,9 @@ double cdp_mono(void);
 void cdp_hex(const uint8_t *in, size_t len, char *out /* 2*len+1 */);
 int cdp_unhex(const char *in, uint8_t *out, size_t len);
 
+/* An event line for the user on stderr: "cdpctl: <text>". */
+void cdp_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Random 128-bit id as 32 hex characters (+NUL): archive ids. */
 int cdp_random_id(char out[33]);
 

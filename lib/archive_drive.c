@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/* archive_drive.c - see archive_drive.h */
+#include "archive_drive.h"
+#include "util.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <libburn/libburn.h>
+
+/* libburn fifo between the ISO producer and the drive: 16 MiB. */
+#define FIFO_CHUNK	2048
+#define FIFO_CHUNKS	8192
+#define POLL_US		20000
+
+struct archive_drive {
+	struct burn_drive_info *info;
+	struct burn_drive *drive;
+	char addr[PATH_MAX + 8];
+	char medium[80];
+	int stdio;
+};
+
+const char *archive_drive_path(const char *addr)
+{
+	return strncmp(addr, "stdio:", 6) ? addr : addr + 6;
+}
+
+/* Say precisely what is wrong with an address before libburn tries it. */
+static int check_address(const char *addr, int *stdio, char *err, size_t errlen)
+{
+	const char *path = archive_drive_path(addr);
+	char dir[PATH_MAX];
+	struct stat st;
+
+	*stdio = path != addr;
+	if (!*stdio && strncmp(addr, "/dev/", 5)) {
+		snprintf(err, errlen,
+			 "drive \"%s\" is not a drive address: use /dev/srN for an optical drive or stdio:PATH for a pseudo-drive (file)",
+			 addr);
+		return -EINVAL;
+	}
+	if (!*path) {
+		snprintf(err, errlen, "drive \"%s\": empty path", addr);
+		return -EINVAL;
+	}
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "drive %s is a directory, not a file or device", addr);
+			return -EISDIR;
+		}
+		return 0;
+	}
+	if (!*stdio) {
+		snprintf(err, errlen, "drive %s not found: %s (is the drive connected? list drives with `xorriso -devices`)",
+			 addr, strerror(errno));
+		return -ENODEV;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (stat(dirname(dir), &st) || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen,
+			 "drive %s not found: directory %s does not exist (a pseudo-drive is a file in an existing directory)",
+			 addr, dir);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+int archive_drive_open(const char *addr, struct archive_drive **out,
+		       char *err, size_t errlen)
+{
+	struct archive_drive *d;
+	char libburn_adr[BURN_DRIVE_ADR_LEN];
+	int ret, stdio;
+
+	*out = NULL;
+	ret = check_address(addr, &stdio, err, errlen);
+	if (ret)
+		return ret;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->stdio = stdio;
+	snprintf(d->addr, sizeof(d->addr), "%s", addr);
+	/* A real device path needs libburn's own address form. */
+	if (!stdio && burn_drive_convert_fs_adr((char *)addr, libburn_adr) > 0)
+		snprintf(d->addr, sizeof(d->addr), "%s", libburn_adr);
+	if (burn_drive_scan_and_grab(&d->info, d->addr, 1) <= 0) {
+		snprintf(err, errlen,
+			 "cannot open drive %s (busy, not an optical drive, or no permission)",
+			 addr);
+		free(d);
+		return -ENODEV;
+	}
+	d->drive = d->info[0].drive;
+	if (stdio) {
+		snprintf(d->medium, sizeof(d->medium), "stdio");
+	} else {
+		int pno;
+
+		if (burn_disc_get_profile(d->drive, &pno, d->medium) <= 0 || !d->medium[0])
+			snprintf(d->medium, sizeof(d->medium), "unknown");
+	}
+	*out = d;
+	return 0;
+}
+
+const char *archive_drive_medium(const struct archive_drive *d)
+{
+	return d->medium;
+}
+
+static const char *status_name(enum burn_disc_status s)
+{
+	switch (s) {
+	case BURN_DISC_BLANK: return "blank";
+	case BURN_DISC_EMPTY: return "no medium";
+	case BURN_DISC_APPENDABLE: return "appendable (already written)";
+	case BURN_DISC_FULL: return "full (already written)";
+	case BURN_DISC_UNSUITABLE: return "unsuitable medium";
+	case BURN_DISC_UNREADY: return "not ready";
+	default: return "unknown state";
+	}
+}
+
+int archive_drive_check_blank(struct archive_drive *d, uint64_t need,
+			      char *err, size_t errlen)
+{
+	enum burn_disc_status s;
+	const char *addr = d->addr;
+
+	while ((s = burn_disc_get_status(d->drive)) == BURN_DISC_UNREADY)
+		usleep(100000);
+	if (s == BURN_DISC_EMPTY) {
+		snprintf(err, errlen, "drive %s has no medium: insert a blank BD-R", addr);
+		return -ENOMEDIUM;
+	}
+	if (s != BURN_DISC_BLANK) {
+		snprintf(err, errlen, d->stdio ?
+			 "medium in %s is not blank: it is %s; remove or empty that file, or give another stdio: path" :
+			 "medium in %s is not blank: it is %s; archives need a blank BD-R (write-once media are never overwritten)",
+			 archive_drive_path(addr), status_name(s));
+		return -EEXIST;
+	}
+	if (!d->stdio) {
+		struct burn_write_opts *o = burn_write_opts_new(d->drive);
+		off_t room = burn_disc_available_space(d->drive, o);
+
+		burn_write_opts_free(o);
+		if (room > 0 && (uint64_t)room < need) {
+			char a[16], b[16];
+
+			snprintf(err, errlen, "medium in %s holds %s, the plan needs %s per disc: use a smaller --capacity",
+				 addr, cdp_fmt_size((uint64_t)room, a, sizeof(a)),
+				 cdp_fmt_size(need, b, sizeof(b)));
+			return -ENOSPC;
+		}
+	}
+	return 0;
+}
+
+/* One data track in one closed session. */
+static struct burn_disc *make_disc(struct burn_source *fifo)
+{
+	struct burn_disc *disc = burn_disc_create();
+	struct burn_session *session = burn_session_create();
+	struct burn_track *track = burn_track_create();
+
+	burn_disc_add_session(disc, session, BURN_POS_END);
+	burn_track_define_data(track, 0, 0, 1, BURN_MODE1);
+	burn_track_set_source(track, fifo);
+	burn_session_add_track(session, track, BURN_POS_END);
+	/* the session and disc hold references now */
+	burn_track_free(track);
+	burn_session_free(session);
+	return disc;
+}
+
+static struct burn_write_opts *make_opts(struct burn_drive *drive,
+					 struct burn_disc *disc, char *reasons)
+{
+	struct burn_write_opts *o = burn_write_opts_new(drive);
+
+	burn_write_opts_set_perform_opc(o, 0);
+	burn_write_opts_set_multi(o, 0);		/* close the disc */
+	burn_write_opts_set_underrun_proof(o, 1);	/* burn-free */
+	if (burn_write_opts_auto_write_type(o, disc, reasons, 0) == BURN_WRITE_NONE) {
+		burn_write_opts_free(o);
+		return NULL;
+	}
+	return o;
+}
+
+int archive_drive_write(struct archive_drive *d, struct burn_source *src,
+			uint64_t size, archive_tick_fn tick, void *arg,
+			char *err, size_t errlen)
+{
+	struct burn_source *fifo = burn_fifo_source_new(src, FIFO_CHUNK, FIFO_CHUNKS, 0);
+	struct burn_disc *disc;
+	struct burn_write_opts *o;
+	struct burn_progress p;
+	char reasons[BURN_REASONS_LEN];
+	int ret = 0;
+
+	if (!fifo) {
+		snprintf(err, errlen, "out of memory for the burn fifo");
+		return -ENOMEM;
+	}
+	disc = make_disc(fifo);
+	o = make_opts(d->drive, disc, reasons);
+	if (!o) {
+		snprintf(err, errlen, "drive %s cannot write this medium: %s",
+			 d->addr, reasons);
+		ret = -EIO;
+		goto out;
+	}
+	burn_drive_set_speed(d->drive, 0, 0);		/* fastest */
+	burn_disc_write(o, disc);
+	burn_write_opts_free(o);
+	while (burn_drive_get_status(d->drive, NULL) == BURN_DRIVE_SPAWNING)
+		usleep(1000);
+	while (burn_drive_get_status(d->drive, &p) != BURN_DRIVE_IDLE) {
+		if (tick && p.sectors > 0)
+			tick(arg, (uint64_t)p.sector * 2048);
+		usleep(POLL_US);
+	}
+	if (tick)
+		tick(arg, size);
+	if (!burn_drive_wrote_well(d->drive)) {
+		snprintf(err, errlen, "writing to %s failed (see the libburn message above)",
+			 archive_drive_path(d->addr));
+		ret = -EIO;
+	}
+out:
+	burn_disc_free(disc);
+	burn_source_free(fifo);
+	return ret;
+}
+
+void archive_drive_close(struct archive_drive *d)
+{
+	if (!d)
+		return;
+	burn_drive_release(d->drive, 0);
+	burn_drive_info_free(d->info);
+	free(d);
+}
