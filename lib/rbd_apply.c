@@ -1,0 +1,634 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rbd_apply.c - the apply engine (see rbd_apply.h for the rules).
+ *
+ * A record's life: submit -> WAITING (dependencies, rbd_apply_deps.c) ->
+ * READY -> INFLIGHT (aio) -> DONE, or -> RETRY (backoff) -> READY again.
+ * DONE records are retired from the head of the stream in seq order; a
+ * retired barrier is what moves durable_seq and calls durable_cb.
+ */
+#include "rbd_apply_int.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+/*---------------------------------------------------------------------------
+ * Helpers
+ *-------------------------------------------------------------------------*/
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+__attribute__((format(printf, 3, 4)))
+static void ra_log(struct rbd_apply *a, int level, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (a->opts.log_cb)
+		a->opts.log_cb(a->opts.cb_arg, level, msg);
+	else
+		fprintf(stderr, "rbd_apply: %s\n", msg);
+}
+
+static const char *op_name(uint8_t op)
+{
+	switch (op) {
+	case CDP_OP_WRITE: return "write";
+	case CDP_OP_DISCARD: return "discard";
+	case CDP_OP_WRITE_ZEROES: return "write-zeroes";
+	case CDP_OP_FLUSH: return "flush";
+	case CDP_OP_MARK: return "mark";
+	case RA_OP_SYNC: return "sync";
+	case RA_OP_SNAP: return "snapshot";
+	}
+	return "?";
+}
+
+static unsigned int backoff_ms(const struct rbd_apply *a, unsigned int attempts)
+{
+	uint64_t d = a->opts.retry_min_ms;
+	unsigned int i;
+
+	for (i = 1; i < attempts && d < a->opts.retry_max_ms; i++)
+		d = d ? 2 * d : 1;
+	return d < a->opts.retry_max_ms ? d : a->opts.retry_max_ms;
+}
+
+/* Errors after which the session itself is unusable: open a new one. */
+static int needs_reconnect(int rc)
+{
+	return rc == -ESHUTDOWN /* EBLOCKLISTED */ || rc == -ENOTCONN;
+}
+
+/* Snapshot failures worth retrying; any other is reported, not retried. */
+static int snap_transient(int rc)
+{
+	return rc == -ETIMEDOUT || rc == -EAGAIN || rc == -EIO || rc == -EINTR ||
+	       rc == -ECONNREFUSED || rc == -ENOMEM || needs_reconnect(rc);
+}
+
+static void rec_free(struct ra_rec *r)
+{
+	free(r->buf);
+	free(r->snap_name);
+	free(r->dependents);
+	free(r);
+}
+
+/*---------------------------------------------------------------------------
+ * Completion: librbd threads only queue the result and wake the owner
+ *-------------------------------------------------------------------------*/
+
+static void aio_done_cb(rbd_completion_t c, void *arg)
+{
+	struct ra_rec *r = arg;
+	struct rbd_apply *a = r->a;
+	uint64_t one = 1;
+	ssize_t rc = rbd_aio_get_return_value(c);
+
+	rbd_aio_release(c);
+	r->rc = rc < 0 ? (int)rc : 0;
+	r->qnext = NULL;
+	pthread_mutex_lock(&a->lock);
+	if (a->done_tail)
+		a->done_tail->qnext = r;
+	else
+		a->done_head = r;
+	a->done_tail = r;
+	pthread_mutex_unlock(&a->lock);
+	if (write(a->efd, &one, sizeof(one)) < 0) {
+		/* Only fails when the counter would overflow: already readable. */
+	}
+}
+
+/* @r failed with @rc: schedule it again; never drop, never reorder. */
+static void rec_failed(struct rbd_apply *a, struct ra_rec *r, int rc)
+{
+	r->attempts++;
+	a->st.retries++;
+	a->st.last_error = rc;
+	if (r->op == RA_OP_SNAP && !snap_transient(rc)) {
+		/* The stream must go on: report this snapshot as failed. */
+		ra_log(a, LOG_ERR, "snapshot %s at seq %llu failed: %s", r->snap_name,
+		       (unsigned long long)r->seq, strerror(-rc));
+		r->rc = rc;
+		r->state = RS_DONE;
+		ra_deps_release(a, r);
+		return;
+	}
+	r->state = RS_RETRY;
+	r->retry_at_ms = now_ms() + backoff_ms(a, r->attempts);
+	a->nretry++;
+	if (needs_reconnect(rc) && !a->need_reconnect) {
+		a->need_reconnect = 1;
+		a->reconnect_at_ms = 0;
+	}
+	/* 1st, 2nd, 4th, 8th... attempt: visible without flooding the log. */
+	if (!(r->attempts & (r->attempts - 1)))
+		ra_log(a, LOG_WARNING, "%s seq %llu (%llu+%llu) failed: %s; retry %u in %u ms",
+		       op_name(r->op), (unsigned long long)r->seq,
+		       (unsigned long long)r->off, (unsigned long long)r->len,
+		       strerror(-rc), r->attempts, backoff_ms(a, r->attempts));
+}
+
+static void rec_finished(struct rbd_apply *a, struct ra_rec *r)
+{
+	if (r->attempts)
+		ra_log(a, LOG_INFO, "%s seq %llu applied after %u retries",
+		       op_name(r->op), (unsigned long long)r->seq, r->attempts);
+	r->state = RS_DONE;
+	a->st.applied_ops++;
+	if (r->op == CDP_OP_WRITE || r->op == CDP_OP_WRITE_ZEROES || r->op == CDP_OP_DISCARD)
+		a->st.applied_bytes += r->len;
+	if (r->buf) {
+		free(r->buf);
+		r->buf = NULL;
+		a->st.bytes -= r->len;
+	}
+	ra_deps_release(a, r);
+}
+
+/*---------------------------------------------------------------------------
+ * Starting records
+ *-------------------------------------------------------------------------*/
+
+static int do_snapshot(struct rbd_apply *a, struct ra_rec *r)
+{
+	rbd_image_t img = a->conn.img;
+	int ret;
+
+	/* With the client cache off every completed write is on the OSDs. */
+	ret = rbd_snap_create2(img, r->snap_name, RBD_SNAP_CREATE_SKIP_QUIESCE, NULL, NULL);
+	if (ret == -EEXIST)
+		ret = 0;	/* redelivered after a restart: it was taken here */
+	if (ret == 0 && r->protect) {
+		ret = rbd_snap_protect(img, r->snap_name);
+		if (ret == -EBUSY)
+			ret = 0;	/* already protected */
+	}
+	return ret;
+}
+
+static int issue_aio(struct rbd_apply *a, struct ra_rec *r, rbd_completion_t c)
+{
+	rbd_image_t img = a->conn.img;
+	int fua = (r->flags & CDP_REC_F_FUA) ? LIBRADOS_OP_FLAG_FADVISE_FUA : 0;
+
+	switch (r->op) {
+	case CDP_OP_WRITE:
+		return rbd_aio_write2(img, r->off, r->len, r->buf, c, fua);
+	case CDP_OP_DISCARD:
+		return rbd_aio_discard(img, r->off, r->len, c);
+	case CDP_OP_WRITE_ZEROES:
+		return rbd_aio_write_zeroes(img, r->off, r->len, c, 0, fua);
+	default:	/* FLUSH, MARK, SYNC */
+		return rbd_aio_flush(img, c);
+	}
+}
+
+static void rec_start(struct rbd_apply *a, struct ra_rec *r)
+{
+	rbd_completion_t c;
+	int ret;
+
+	if (r->op == RA_OP_SNAP) {
+		/* librbd has no aio snapshot create; it takes ~0.1 s. */
+		ret = do_snapshot(a, r);
+		r->rc = ret;
+		if (ret < 0)
+			rec_failed(a, r, ret);
+		else
+			rec_finished(a, r);
+		return;
+	}
+	ret = rbd_aio_create_completion(r, aio_done_cb, &c);
+	if (ret < 0) {
+		rec_failed(a, r, ret);
+		return;
+	}
+	r->state = RS_INFLIGHT;
+	a->st.inflight++;
+	ret = issue_aio(a, r, c);
+	if (ret < 0) {
+		rbd_aio_release(c);
+		a->st.inflight--;
+		rec_failed(a, r, ret);
+	}
+}
+
+static void dispatch(struct rbd_apply *a)
+{
+	struct ra_rec *r;
+
+	while (!a->need_reconnect && !a->closing && a->st.inflight < a->opts.max_inflight &&
+	       (r = ra_ready_pop(a)))
+		rec_start(a, r);
+}
+
+/*---------------------------------------------------------------------------
+ * Retiring, retries, reconnect
+ *-------------------------------------------------------------------------*/
+
+static void retire(struct rbd_apply *a)
+{
+	struct ra_rec *r;
+
+	while ((r = a->head) && r->state == RS_DONE) {
+		a->head = r->next;
+		if (a->head)
+			a->head->prev = NULL;
+		else
+			a->tail = NULL;
+		a->st.queued--;
+		if (ra_is_barrier(r) && r->seq > a->st.durable_seq) {
+			a->st.durable_seq = r->seq;
+			if (a->opts.durable_cb)
+				a->opts.durable_cb(a->opts.cb_arg, r->seq);
+		}
+		if (r->op == RA_OP_SNAP && a->opts.snap_cb)
+			a->opts.snap_cb(a->opts.cb_arg, r->seq, r->snap_name, r->rc);
+		rec_free(r);
+	}
+}
+
+static void retry_due(struct rbd_apply *a)
+{
+	uint64_t now = now_ms();
+	struct ra_rec *r;
+
+	if (!a->nretry || a->need_reconnect)
+		return;
+	for (r = a->head; r; r = r->next) {
+		if (r->state == RS_RETRY && r->retry_at_ms <= now) {
+			a->nretry--;
+			ra_ready_push(a, r);
+		}
+	}
+}
+
+/* Drop the session and open a new one, once no aio is outstanding. */
+static void reconnect(struct rbd_apply *a)
+{
+	char err[512];
+	struct ra_rec *r;
+	int ret;
+
+	if (!a->need_reconnect || a->closing || a->st.inflight || now_ms() < a->reconnect_at_ms)
+		return;
+	ra_log(a, LOG_WARNING, "reconnecting to the cluster (attempt %u)",
+	       a->reconnect_attempts + 1);
+	rbd_apply_conn_close(&a->conn);
+	ret = rbd_apply_conn_open(&a->conn, &a->opts, err, sizeof(err));
+	if (ret < 0) {
+		a->reconnect_attempts++;
+		a->reconnect_at_ms = now_ms() + backoff_ms(a, a->reconnect_attempts);
+		ra_log(a, LOG_ERR, "%s", err);
+		return;
+	}
+	a->st.reconnects++;
+	a->need_reconnect = 0;
+	a->reconnect_attempts = 0;
+	for (r = a->head; r; r = r->next)
+		r->retry_at_ms = 0;	/* everything that failed goes again now */
+}
+
+int rbd_apply_process(struct rbd_apply *a)
+{
+	struct ra_rec *r, *next;
+	uint64_t cnt;
+
+	if (read(a->efd, &cnt, sizeof(cnt)) < 0) {
+		/* EAGAIN: nothing signalled; completions are checked anyway. */
+	}
+	pthread_mutex_lock(&a->lock);
+	r = a->done_head;
+	a->done_head = a->done_tail = NULL;
+	pthread_mutex_unlock(&a->lock);
+	for (; r; r = next) {
+		next = r->qnext;
+		a->st.inflight--;
+		if (r->rc < 0)
+			rec_failed(a, r, r->rc);
+		else
+			rec_finished(a, r);
+	}
+	if (a->need_reconnect)
+		reconnect(a);
+	retry_due(a);
+	dispatch(a);
+	retire(a);
+	return 0;
+}
+
+/*---------------------------------------------------------------------------
+ * Public API
+ *-------------------------------------------------------------------------*/
+
+static int copy_opts(struct rbd_apply_opts *dst, const struct rbd_apply_opts *o)
+{
+	*dst = *o;
+	dst->conf = o->conf ? strdup(o->conf) : NULL;
+	dst->keyring = o->keyring ? strdup(o->keyring) : NULL;
+	dst->client_id = strdup(o->client_id ? o->client_id : "admin");
+	dst->pool = strdup(o->pool ? o->pool : "rbd");
+	dst->image = o->image ? strdup(o->image) : NULL;
+	if ((o->conf && !dst->conf) || (o->keyring && !dst->keyring) ||
+	    !dst->client_id || !dst->pool || (o->image && !dst->image))
+		return -ENOMEM;
+	if (!dst->op_timeout_s)
+		dst->op_timeout_s = 30;
+	if (!dst->max_inflight)
+		dst->max_inflight = 32;
+	if (!dst->max_queued)
+		dst->max_queued = 1024;
+	if (dst->max_queued < dst->max_inflight)
+		dst->max_queued = dst->max_inflight;
+	if (!dst->max_bytes)
+		dst->max_bytes = 64 << 20;
+	if (!dst->retry_min_ms && !dst->retry_max_ms)
+		dst->retry_min_ms = 50;
+	if (!dst->retry_max_ms)
+		dst->retry_max_ms = 5000;
+	if (dst->retry_max_ms < dst->retry_min_ms)
+		dst->retry_max_ms = dst->retry_min_ms;
+	return 0;
+}
+
+static void free_opts(struct rbd_apply_opts *o)
+{
+	free((char *)o->conf);
+	free((char *)o->keyring);
+	free((char *)o->client_id);
+	free((char *)o->pool);
+	free((char *)o->image);
+}
+
+int rbd_apply_open(const struct rbd_apply_opts *o, struct rbd_apply **out,
+		   char *err, size_t errlen)
+{
+	struct rbd_apply *a = calloc(1, sizeof(*a));
+	int ret;
+
+	if (!a || copy_opts(&a->opts, o) < 0) {
+		snprintf(err, errlen, "out of memory");
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	a->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (a->efd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		goto out_free;
+	}
+	pthread_mutex_init(&a->lock, NULL);
+	ret = rbd_apply_conn_open(&a->conn, &a->opts, err, errlen);
+	if (ret < 0)
+		goto out_efd;
+	a->st.image_size = a->conn.size;
+	*out = a;
+	return 0;
+out_efd:
+	pthread_mutex_destroy(&a->lock);
+	close(a->efd);
+out_free:
+	if (a)
+		free_opts(&a->opts);
+	free(a);
+	return ret;
+}
+
+void rbd_apply_close(struct rbd_apply *a)
+{
+	/* Every aio ends within the op timeout; give it that, twice over. */
+	int budget_ms = 2 * 1000 * (int)a->opts.op_timeout_s + 5000;
+	struct ra_rec *r, *next;
+
+	a->closing = 1;		/* no reconnect or new aio from here on */
+	while (a->st.inflight && budget_ms > 0) {
+		struct pollfd p = { .fd = a->efd, .events = POLLIN };
+
+		poll(&p, 1, 100);
+		budget_ms -= 100;
+		rbd_apply_process(a);
+	}
+	if (a->st.inflight) {
+		/* librbd still owns some records: leaking beats a use-after-free. */
+		ra_log(a, LOG_ERR, "closing with %u aio still outstanding", a->st.inflight);
+		return;
+	}
+	rbd_apply_conn_close(&a->conn);
+	for (r = a->head; r; r = next) {
+		next = r->next;
+		rec_free(r);
+	}
+	close(a->efd);
+	pthread_mutex_destroy(&a->lock);
+	free_opts(&a->opts);
+	free(a);
+}
+
+static int validate(const struct rbd_apply *a, const struct rbd_apply_rec *rec)
+{
+	if (a->have_seq && rec->seq <= a->st.submitted_seq)
+		return -EINVAL;
+	switch (rec->op) {
+	case CDP_OP_FLUSH:
+	case CDP_OP_MARK:
+		return 0;
+	case CDP_OP_WRITE:
+		if (!rec->data)
+			return -EINVAL;
+		/* fallthrough */
+	case CDP_OP_DISCARD:
+	case CDP_OP_WRITE_ZEROES:
+		if (!rec->length)
+			return -EINVAL;
+		if (rec->offset > a->conn.size || rec->length > a->conn.size - rec->offset)
+			return -ERANGE;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Put @r at the end of the stream; it starts when nothing holds it back. */
+static int enqueue(struct rbd_apply *a, struct ra_rec *r)
+{
+	int ret = ra_deps_link(a, r);
+
+	if (ret < 0)
+		return ret;
+	r->a = a;
+	r->state = RS_WAITING;
+	r->prev = a->tail;
+	if (a->tail)
+		a->tail->next = r;
+	else
+		a->head = r;
+	a->tail = r;
+	a->st.queued++;
+	if (!r->deps)
+		ra_ready_push(a, r);
+	dispatch(a);
+	return 0;
+}
+
+static int window_full(const struct rbd_apply *a, uint64_t len)
+{
+	return a->st.queued >= a->opts.max_queued ||
+	       (a->st.bytes && a->st.bytes + len > a->opts.max_bytes);
+}
+
+int rbd_apply_submit(struct rbd_apply *a, const struct rbd_apply_rec *rec)
+{
+	uint64_t paylen = rec->op == CDP_OP_WRITE ? rec->length : 0;
+	struct ra_rec *r;
+	int ret = validate(a, rec);
+
+	if (ret < 0)
+		return ret;
+	if (window_full(a, paylen))
+		return -EAGAIN;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->seq = rec->seq;
+	r->op = rec->op;
+	r->flags = rec->flags;
+	if (!ra_is_barrier(r)) {
+		r->off = rec->offset;
+		r->len = rec->length;
+	}
+	if (paylen) {
+		r->buf = malloc(paylen);
+		if (!r->buf) {
+			free(r);
+			return -ENOMEM;
+		}
+		memcpy(r->buf, rec->data, paylen);
+	}
+	a->st.bytes += paylen;
+	ret = enqueue(a, r);
+	if (ret < 0) {
+		a->st.bytes -= paylen;
+		rec_free(r);
+		return ret;
+	}
+	a->st.submitted_seq = rec->seq;
+	a->have_seq = 1;
+	return 0;
+}
+
+/* A barrier of our own at the current end of the stream. */
+static int submit_internal(struct rbd_apply *a, uint8_t op, const char *name, int protect)
+{
+	struct ra_rec *r;
+	int ret;
+
+	if (a->st.queued >= a->opts.max_queued)
+		return -EAGAIN;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->seq = a->st.submitted_seq;
+	r->op = op;
+	r->protect = protect;
+	if (name && !(r->snap_name = strdup(name))) {
+		free(r);
+		return -ENOMEM;
+	}
+	ret = enqueue(a, r);
+	if (ret < 0)
+		rec_free(r);
+	return ret;
+}
+
+int rbd_apply_snapshot(struct rbd_apply *a, const char *name, int protect)
+{
+	/* RBD snapshot names: no '@' or '/', and they must fit a RADOS key. */
+	if (!name || !*name || strlen(name) > 200 || strpbrk(name, "@/"))
+		return -EINVAL;
+	return submit_internal(a, RA_OP_SNAP, name, protect);
+}
+
+int rbd_apply_sync(struct rbd_apply *a)
+{
+	if (!a->have_seq)
+		return 0;	/* nothing submitted: nothing to make durable */
+	return submit_internal(a, RA_OP_SYNC, NULL, 0);
+}
+
+int rbd_apply_fd(const struct rbd_apply *a)
+{
+	return a->efd;
+}
+
+int rbd_apply_next_timeout_ms(const struct rbd_apply *a)
+{
+	uint64_t next = UINT64_MAX, now = now_ms();
+	const struct ra_rec *r;
+
+	if (a->need_reconnect && !a->st.inflight)
+		next = a->reconnect_at_ms;
+	else if (a->nretry)
+		for (r = a->head; r; r = r->next)
+			if (r->state == RS_RETRY && r->retry_at_ms < next)
+				next = r->retry_at_ms;
+	if (next == UINT64_MAX)
+		return -1;
+	return next <= now ? 0 : (int)(next - now);
+}
+
+int rbd_apply_wait(struct rbd_apply *a, int timeout_ms)
+{
+	struct pollfd p = { .fd = a->efd, .events = POLLIN };
+	int next = rbd_apply_next_timeout_ms(a);
+
+	if (next >= 0 && (timeout_ms < 0 || next < timeout_ms))
+		timeout_ms = next;
+	if (poll(&p, 1, timeout_ms) < 0 && errno != EINTR)
+		return -errno;
+	return rbd_apply_process(a);
+}
+
+int rbd_apply_drain(struct rbd_apply *a, int timeout_ms)
+{
+	uint64_t end = now_ms() + (timeout_ms < 0 ? 0 : (uint64_t)timeout_ms);
+
+	rbd_apply_process(a);
+	while (a->st.queued) {
+		uint64_t now = now_ms();
+
+		if (timeout_ms >= 0 && now >= end)
+			return -ETIMEDOUT;
+		rbd_apply_wait(a, timeout_ms < 0 ? 1000 : (int)(end - now));
+	}
+	return 0;
+}
+
+void rbd_apply_get_stats(const struct rbd_apply *a, struct rbd_apply_stats *st)
+{
+	*st = a->st;
+	st->stalled = a->nretry > 0 || a->need_reconnect;
+}
+
+uint64_t rbd_apply_durable_seq(const struct rbd_apply *a)
+{
+	return a->st.durable_seq;
+}

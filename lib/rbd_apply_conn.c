@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+/* rbd_apply_conn.c - see rbd_apply_conn.h */
+#include "rbd_apply_conn.h"
+#include "rbd_apply.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *conf_name(const struct rbd_apply_opts *o)
+{
+	if (o->conf)
+		return o->conf;
+	return getenv("CEPH_CONF") ? getenv("CEPH_CONF") : "/etc/ceph/ceph.conf";
+}
+
+/*
+ * Client settings that the engine's guarantees rest on, whatever the
+ * config file says:
+ *  - timeouts: librados waits forever for a down OSD or mon without them,
+ *    and the engine could then neither retry nor report;
+ *  - rbd_cache off: a completed write is then on the OSDs, so "all records
+ *    up to the barrier completed + flush" really means durable;
+ *  - rbd_skip_partial_discard off: a DISCARD must read back as zeroes like
+ *    it does on the origin, also where it covers only part of an object.
+ */
+static int set_client_options(rados_t cl, const struct rbd_apply_opts *o,
+			      char *err, size_t errlen)
+{
+	char tmo[16];
+	const char *const timeouts[] = {
+		"rados_osd_op_timeout", "rados_mon_op_timeout", "client_mount_timeout",
+	};
+	const char *const fixed[][2] = {
+		{ "rbd_cache", "false" },
+		{ "rbd_skip_partial_discard", "false" },
+	};
+	size_t i;
+	int ret;
+
+	snprintf(tmo, sizeof(tmo), "%u", o->op_timeout_s ? o->op_timeout_s : 30);
+	for (i = 0; i < sizeof(timeouts) / sizeof(timeouts[0]); i++) {
+		ret = rados_conf_set(cl, timeouts[i], tmo);
+		if (ret < 0)
+			goto bad;
+	}
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		ret = rados_conf_set(cl, fixed[i][0], fixed[i][1]);
+		if (ret < 0)
+			goto bad;
+	}
+	if (o->keyring) {
+		ret = rados_conf_set(cl, "keyring", o->keyring);
+		if (ret < 0)
+			goto bad;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "cannot set the Ceph client options: %s", strerror(-ret));
+	return ret;
+}
+
+static int connect_cluster(struct rbd_apply_conn *c, const struct rbd_apply_opts *o,
+			   char *err, size_t errlen)
+{
+	char name[128];
+	int ret;
+
+	snprintf(name, sizeof(name), "client.%s", o->client_id ? o->client_id : "admin");
+	ret = rados_create2(&c->cluster, "ceph", name, 0);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot create the Ceph client %s: %s", name, strerror(-ret));
+		return ret;
+	}
+	ret = rados_conf_read_file(c->cluster, o->conf);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot read the Ceph config %s: %s (give the cluster's ceph.conf)",
+			 conf_name(o), strerror(-ret));
+		goto fail;
+	}
+	rados_conf_parse_env(c->cluster, NULL);	/* CEPH_ARGS, as the ceph tools do */
+	ret = set_client_options(c->cluster, o, err, errlen);
+	if (ret < 0)
+		goto fail;
+	ret = rados_connect(c->cluster);
+	if (ret < 0) {
+		snprintf(err, errlen,
+			 "cannot connect to the Ceph cluster of %s as %s: %s (%s)",
+			 conf_name(o), name, strerror(-ret),
+			 ret == -EACCES || ret == -EPERM || ret == -ENOENT ?
+			 "check the keyring and the client id" :
+			 "is the cluster up and its mon_host reachable?");
+		goto fail;
+	}
+	return 0;
+fail:
+	rados_shutdown(c->cluster);
+	c->cluster = NULL;
+	return ret;
+}
+
+int rbd_apply_conn_open(struct rbd_apply_conn *c, const struct rbd_apply_opts *o,
+			char *err, size_t errlen)
+{
+	const char *pool = o->pool ? o->pool : "rbd";
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	if (!o->image || !*o->image) {
+		snprintf(err, errlen, "no RBD image name given");
+		return -EINVAL;
+	}
+	ret = connect_cluster(c, o, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = rados_ioctx_create(c->cluster, pool, &c->io);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot open pool \"%s\": %s%s", pool, strerror(-ret),
+			 ret == -ENOENT ? " (no such pool: create it or fix the pool name)" : "");
+		goto out_cluster;
+	}
+	ret = rbd_open(c->io, o->image, &c->img, NULL);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot open RBD image %s/%s: %s%s", pool, o->image,
+			 strerror(-ret),
+			 ret == -ENOENT ? " (no such image: create it first, e.g. with cdpctl protect)" : "");
+		goto out_io;
+	}
+	ret = rbd_get_size(c->img, &c->size);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot read the size of %s/%s: %s", pool, o->image,
+			 strerror(-ret));
+		goto out_img;
+	}
+	c->open = 1;
+	return 0;
+out_img:
+	rbd_close(c->img);
+out_io:
+	rados_ioctx_destroy(c->io);
+out_cluster:
+	rados_shutdown(c->cluster);
+	memset(c, 0, sizeof(*c));
+	return ret;
+}
+
+void rbd_apply_conn_close(struct rbd_apply_conn *c)
+{
+	if (!c->open)
+		return;
+	rbd_close(c->img);
+	rados_ioctx_destroy(c->io);
+	rados_shutdown(c->cluster);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rbd_apply_conn.h - the librados/librbd session of the apply engine:
+ * client config (timeouts, no client cache), connect, open pool and image.
+ * Split from rbd_apply.c so the engine can drop and redo it (reconnect
+ * after blocklisting) without knowing how it is built.
+ */
+#ifndef CDP_RBD_APPLY_CONN_H
+#define CDP_RBD_APPLY_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <rados/librados.h>
+#include <rbd/librbd.h>
+
+struct rbd_apply_opts;
+
+struct rbd_apply_conn {
+	rados_t cluster;
+	rados_ioctx_t io;
+	rbd_image_t img;
+	uint64_t size;		/* image size in bytes at open */
+	int open;		/* all three handles valid */
+};
+
+/* 0, or -errno with a sentence in @err naming the fix. */
+int rbd_apply_conn_open(struct rbd_apply_conn *c, const struct rbd_apply_opts *o,
+			char *err, size_t errlen);
+/* Idempotent. Waits for librbd's own outstanding work (bounded by timeouts). */
+void rbd_apply_conn_close(struct rbd_apply_conn *c);
+
+#endif /* CDP_RBD_APPLY_CONN_H */

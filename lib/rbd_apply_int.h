@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rbd_apply_int.h - internals shared by rbd_apply.c (engine: submit, aio,
+ * completion, retry, reconnect) and rbd_apply_deps.c (who waits for whom).
+ * Not for users of the engine.
+ */
+#ifndef CDP_RBD_APPLY_INT_H
+#define CDP_RBD_APPLY_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include "rbd_apply.h"
+#include "rbd_apply_conn.h"
+
+enum ra_state {
+	RS_WAITING,	/* depends on unfinished earlier records */
+	RS_READY,	/* on the ready queue, may start */
+	RS_INFLIGHT,	/* aio outstanding */
+	RS_RETRY,	/* failed; starts again at retry_at_ms */
+	RS_DONE,	/* applied; retired once everything before it is */
+};
+
+/* Engine-internal ops beyond the uapi's enum cdp_rec_op. */
+#define RA_OP_SYNC	0x80	/* barrier from rbd_apply_sync() */
+#define RA_OP_SNAP	0x81	/* barrier + snapshot from rbd_apply_snapshot() */
+
+struct ra_rec {
+	struct ra_rec *prev, *next;	/* stream order, until retired */
+	struct ra_rec *qnext;		/* ready queue or completion list */
+	struct rbd_apply *a;
+	uint64_t seq, off, len;
+	uint8_t op;
+	uint32_t flags;
+	char *buf;			/* WRITE payload (our copy) */
+	char *snap_name;
+	int protect;
+	enum ra_state state;
+	unsigned int deps;		/* unfinished records this one waits for */
+	struct ra_rec **dependents;	/* records waiting for this one */
+	unsigned int ndependents, capdependents;
+	unsigned int attempts;
+	uint64_t retry_at_ms;
+	int rc;				/* aio result; snapshot result for snap_cb */
+};
+
+struct rbd_apply {
+	struct rbd_apply_opts opts;	/* strings are our copies */
+	struct rbd_apply_conn conn;
+
+	/* Stream of records not yet retired, in seq order. */
+	struct ra_rec *head, *tail;
+	/* Records that may start, FIFO (seq order within a wake-up). */
+	struct ra_rec *ready_head, *ready_tail;
+
+	/* lock guards done_head/done_tail only: librbd threads append there. */
+	pthread_mutex_t lock;
+	struct ra_rec *done_head, *done_tail;
+	int efd;			/* eventfd: completions are waiting */
+
+	int have_seq;
+	unsigned int nretry;		/* records in RS_RETRY */
+	int need_reconnect;
+	int closing;			/* rbd_apply_close(): start nothing new */
+	unsigned int reconnect_attempts;
+	uint64_t reconnect_at_ms;
+	struct rbd_apply_stats st;
+};
+
+/* rbd_apply_deps.c */
+int ra_deps_link(struct rbd_apply *a, struct ra_rec *n);
+void ra_deps_release(struct rbd_apply *a, struct ra_rec *r);
+void ra_ready_push(struct rbd_apply *a, struct ra_rec *r);
+struct ra_rec *ra_ready_pop(struct rbd_apply *a);
+int ra_is_barrier(const struct ra_rec *r);
+
+#endif /* CDP_RBD_APPLY_INT_H */
