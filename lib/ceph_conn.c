@@ -32,6 +32,9 @@ int cdp_ceph_connect(rados_t *cluster, char *err, size_t errlen)
 	rados_conf_parse_env(cl, NULL);		/* CEPH_ARGS */
 	for (i = 0; i < sizeof(timeouts) / sizeof(timeouts[0]); i++)
 		rados_conf_set(cl, timeouts[i], CDP_CEPH_TIMEOUT);
+	/* librbd's own log lines would repeat our error messages */
+	rados_conf_set(cl, "err_to_stderr", "false");
+	rados_conf_set(cl, "log_to_stderr", "false");
 	ret = rados_connect(cl);
 	if (ret < 0) {
 		snprintf(err, errlen,
