@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * freeze.h - application quiesce for snapshots: hook commands with a
+ * timeout, and FIFREEZE/FITHAW of mounted file systems with a thaw that
+ * happens on every path.
+ *
+ * Thaw guarantee, in three layers:
+ *  1. freeze_thaw() is idempotent; callers run it on every return path.
+ *  2. While anything is frozen, SIGINT, SIGTERM, SIGHUP and SIGQUIT thaw
+ *     (ioctl is async-signal-safe) and then take their default action.
+ *  3. A guardian child, forked before the first FIFREEZE, holds its own
+ *     descriptors of the mount points. It thaws when the parent dies
+ *     (SIGKILL, crash: the pipe closes without the "thawed" byte) or when
+ *     the deadline passes while the parent is stuck. So no file system stays
+ *     frozen longer than the deadline, whatever happens to cdpctl.
+ *
+ * Nothing here prints; errors come back as -errno with a sentence in err.
+ */
+#ifndef CDP_FREEZE_H
+#define CDP_FREEZE_H
+
+#include <stddef.h>
+
+#define FREEZE_MAX_MOUNTS	16
+
+struct hook_result {
+	int ran;		/* a command was given and started */
+	int status;		/* exit code, 128+signal when killed */
+	int timed_out;		/* killed because the timeout passed */
+	double ms;		/* wall time */
+};
+
+/*
+ * Run "/bin/sh -c cmd" in its own process group, stdout sent to stderr (so
+ * the hook never mixes into JSON output). After timeout_s the group gets
+ * SIGTERM, 1 s later SIGKILL. Returns 0 when the hook exited 0, -ETIMEDOUT,
+ * -ECANCELED (non-zero exit or killed), or another -errno when it could not
+ * start; r is filled in every case. cmd NULL: returns 0, r->ran = 0.
+ */
+int hook_run(const char *cmd, double timeout_s, struct hook_result *r,
+	     char *err, size_t errlen);
+
+/* A hook result as text: "exit 0 in 12 ms", "timed out after 5000 ms". */
+const char *hook_describe(const struct hook_result *r, char *buf, size_t len);
+
+struct freeze {
+	int n;
+	int fd[FREEZE_MAX_MOUNTS];
+	int frozen[FREEZE_MAX_MOUNTS];
+	char mnt[FREEZE_MAX_MOUNTS][256];
+	int guard_pid;		/* guardian child, 0 = none */
+	int guard_fd;		/* write end of its pipe */
+	double t_frozen;	/* monotonic time of the first FIFREEZE */
+	double ms;		/* frozen time, set by freeze_thaw() */
+};
+
+/*
+ * Open the mount points (each must be a directory that is the root of a
+ * mounted file system), fork the guardian with deadline_s, then FIFREEZE
+ * them in order. On failure everything already frozen is thawed again.
+ * n == 0 is allowed (nothing to freeze: returns 0 and freeze_thaw is a
+ * no-op that reports 0 ms).
+ */
+int freeze_mounts(struct freeze *f, char *const *mnts, int n,
+		  double deadline_s, char *err, size_t errlen);
+
+/*
+ * FITHAW everything frozen, stop the guardian, close descriptors, set
+ * f->ms. Safe to call twice. Returns 0 or the first thaw error (err set).
+ */
+int freeze_thaw(struct freeze *f, char *err, size_t errlen);
+
+#endif
