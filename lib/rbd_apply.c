@@ -275,10 +275,11 @@ static void retry_due(struct rbd_apply *a)
 
 	if (!a->nretry || a->need_reconnect)
 		return;
-	for (r = a->head; r; r = r->next) {
+	/* Newest first, each to the front: the oldest ends up first in line. */
+	for (r = a->tail; r; r = r->prev) {
 		if (r->state == RS_RETRY && r->retry_at_ms <= now) {
 			a->nretry--;
-			ra_ready_push(a, r);
+			ra_ready_push_front(a, r);
 		}
 	}
 }

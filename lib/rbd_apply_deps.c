@@ -107,6 +107,16 @@ void ra_ready_push(struct rbd_apply *a, struct ra_rec *r)
 	a->ready_tail = r;
 }
 
+/* Retries go first: they are older than anything that became ready since. */
+void ra_ready_push_front(struct rbd_apply *a, struct ra_rec *r)
+{
+	r->state = RS_READY;
+	r->qnext = a->ready_head;
+	a->ready_head = r;
+	if (!a->ready_tail)
+		a->ready_tail = r;
+}
+
 struct ra_rec *ra_ready_pop(struct rbd_apply *a)
 {
 	struct ra_rec *r = a->ready_head;

@@ -70,6 +70,7 @@ struct rbd_apply {
 int ra_deps_link(struct rbd_apply *a, struct ra_rec *n);
 void ra_deps_release(struct rbd_apply *a, struct ra_rec *r);
 void ra_ready_push(struct rbd_apply *a, struct ra_rec *r);
+void ra_ready_push_front(struct rbd_apply *a, struct ra_rec *r);
 struct ra_rec *ra_ready_pop(struct rbd_apply *a);
 int ra_is_barrier(const struct ra_rec *r);
 

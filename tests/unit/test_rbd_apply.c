@@ -1,0 +1,691 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests for lib/rbd_apply: the ordering, overlap, barrier, retry,
+ * reconnect and window logic, with librados/librbd mocked at the library
+ * boundary (--wrap). The mocked aio never completes by itself: each test
+ * completes the issued ops in the order it wants, with the result it wants.
+ * The real thing runs against a Ceph sandbox in tests/e2e/test_ceph_apply.sh.
+ */
+// wrap: rados_create2 rados_conf_read_file rados_conf_parse_env rados_conf_set rados_connect rados_shutdown rados_ioctx_create rados_ioctx_destroy rbd_open rbd_close rbd_get_size rbd_aio_create_completion rbd_aio_get_return_value rbd_aio_release rbd_aio_write2 rbd_aio_discard rbd_aio_write_zeroes rbd_aio_flush rbd_snap_create2 rbd_snap_protect
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <rados/librados.h>
+#include <rbd/librbd.h>
+
+#include "rbd_apply.h"
+
+#define IMG_SIZE	(1ULL << 30)
+#define MAX_OPS		65536
+
+/*---------------------------------------------------------------------------
+ * Mocked librados / librbd
+ *-------------------------------------------------------------------------*/
+
+struct mock_comp {
+	void *arg;
+	rbd_callback_t cb;
+	ssize_t rv;
+};
+
+struct mock_op {
+	char kind;		/* 'W' write, 'D' discard, 'Z' zeroes, 'F' flush */
+	uint64_t off, len;
+	const char *data;	/* the engine's buffer, valid until completion */
+	unsigned char first;	/* data[0] at issue time */
+	int fua;
+	struct mock_comp *c;	/* NULL once completed */
+};
+
+static struct {
+	struct mock_op ops[MAX_OPS];
+	int nops;
+	int connect_rc, open_rc;
+	int issue_rc;		/* next aio call returns this once */
+	int snap_rc;		/* snap create returns this */
+	int connects, shutdowns, snaps, protects;
+	int fake;		/* address used as handle */
+} m;
+
+int __wrap_rados_create2(rados_t *c, const char *cl, const char *name, uint64_t f)
+{
+	*c = &m.fake;
+	return 0;
+}
+int __wrap_rados_conf_read_file(rados_t c, const char *p) { return 0; }
+int __wrap_rados_conf_parse_env(rados_t c, const char *v) { return 0; }
+int __wrap_rados_conf_set(rados_t c, const char *o, const char *v) { return 0; }
+int __wrap_rados_connect(rados_t c)
+{
+	m.connects++;
+	return m.connect_rc;
+}
+void __wrap_rados_shutdown(rados_t c) { m.shutdowns++; }
+int __wrap_rados_ioctx_create(rados_t c, const char *p, rados_ioctx_t *io)
+{
+	*io = &m.fake;
+	return 0;
+}
+void __wrap_rados_ioctx_destroy(rados_ioctx_t io) { }
+int __wrap_rbd_open(rados_ioctx_t io, const char *n, rbd_image_t *img, const char *s)
+{
+	*img = &m.fake;
+	return m.open_rc;
+}
+int __wrap_rbd_close(rbd_image_t img) { return 0; }
+int __wrap_rbd_get_size(rbd_image_t img, uint64_t *size)
+{
+	*size = IMG_SIZE;
+	return 0;
+}
+
+int __wrap_rbd_aio_create_completion(void *arg, rbd_callback_t cb, rbd_completion_t *c)
+{
+	struct mock_comp *mc = calloc(1, sizeof(*mc));
+
+	mc->arg = arg;
+	mc->cb = cb;
+	*c = mc;
+	return 0;
+}
+ssize_t __wrap_rbd_aio_get_return_value(rbd_completion_t c)
+{
+	return ((struct mock_comp *)c)->rv;
+}
+void __wrap_rbd_aio_release(rbd_completion_t c) { free(c); }
+
+static int issue(char kind, uint64_t off, uint64_t len, const char *data, int fua,
+		 rbd_completion_t c)
+{
+	struct mock_op *op;
+
+	if (m.issue_rc) {
+		int rc = m.issue_rc;
+
+		m.issue_rc = 0;
+		return rc;
+	}
+	assert_true(m.nops < MAX_OPS);
+	op = &m.ops[m.nops++];
+	*op = (struct mock_op){ kind, off, len, data, data ? data[0] : 0, fua, c };
+	return 0;
+}
+int __wrap_rbd_aio_write2(rbd_image_t img, uint64_t off, size_t len, const char *buf,
+			  rbd_completion_t c, int op_flags)
+{
+	return issue('W', off, len, buf, !!(op_flags & LIBRADOS_OP_FLAG_FADVISE_FUA), c);
+}
+int __wrap_rbd_aio_discard(rbd_image_t img, uint64_t off, uint64_t len, rbd_completion_t c)
+{
+	return issue('D', off, len, NULL, 0, c);
+}
+int __wrap_rbd_aio_write_zeroes(rbd_image_t img, uint64_t off, size_t len,
+				rbd_completion_t c, int zf, int of)
+{
+	return issue('Z', off, len, NULL, 0, c);
+}
+int __wrap_rbd_aio_flush(rbd_image_t img, rbd_completion_t c)
+{
+	return issue('F', 0, 0, NULL, 0, c);
+}
+int __wrap_rbd_snap_create2(rbd_image_t img, const char *name, uint32_t f,
+			    librbd_progress_fn_t cb, void *d)
+{
+	m.snaps++;
+	return m.snap_rc;
+}
+int __wrap_rbd_snap_protect(rbd_image_t img, const char *name)
+{
+	m.protects++;
+	return 0;
+}
+
+/*---------------------------------------------------------------------------
+ * Test harness
+ *-------------------------------------------------------------------------*/
+
+struct fixture {
+	struct rbd_apply *a;
+	uint64_t durable[256];
+	int ndurable;
+	int snap_rc[16];
+	int nsnap;
+};
+
+static void on_durable(void *arg, uint64_t seq)
+{
+	struct fixture *f = arg;
+
+	if (f->ndurable < 256)
+		f->durable[f->ndurable++] = seq;
+}
+
+static void on_snap(void *arg, uint64_t seq, const char *name, int rc)
+{
+	struct fixture *f = arg;
+
+	if (f->nsnap < 16)
+		f->snap_rc[f->nsnap++] = rc;
+}
+
+static void on_log(void *arg, int level, const char *msg) { }
+
+static struct fixture *open_engine(unsigned int inflight, unsigned int queued, size_t bytes)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct rbd_apply_opts o = {
+		.image = "img", .max_inflight = inflight, .max_queued = queued,
+		.max_bytes = bytes, .retry_min_ms = 0, .retry_max_ms = 1,
+		.durable_cb = on_durable, .snap_cb = on_snap, .log_cb = on_log, .cb_arg = f,
+	};
+	char err[256];
+
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(rbd_apply_open(&o, &f->a, err, sizeof(err)), 0);
+	return f;
+}
+
+static void close_engine(struct fixture *f)
+{
+	int i;
+
+	/* Complete whatever is left so close() does not wait. */
+	for (i = 0; i < m.nops; i++)
+		if (m.ops[i].c) {
+			struct mock_comp *c = m.ops[i].c;
+
+			m.ops[i].c = NULL;
+			c->cb(c, c->arg);
+		}
+	rbd_apply_close(f->a);
+	free(f);
+}
+
+/* Complete issued op @i with @rv, then let the engine react. */
+static void complete(struct fixture *f, int i, int rv)
+{
+	struct mock_comp *c = m.ops[i].c;
+
+	assert_non_null(c);
+	m.ops[i].c = NULL;
+	c->rv = rv;
+	c->cb(c, c->arg);
+	assert_int_equal(rbd_apply_process(f->a), 0);
+}
+
+static char payload[1 << 20];
+
+static int sub(struct fixture *f, uint64_t seq, uint8_t op, uint64_t off, uint64_t len,
+	       uint32_t flags)
+{
+	struct rbd_apply_rec r = {
+		.seq = seq, .op = op, .offset = off, .length = len, .flags = flags,
+		.data = op == CDP_OP_WRITE ? payload : NULL,
+	};
+
+	return rbd_apply_submit(f->a, &r);
+}
+
+#define W(f, seq, off, len)	assert_int_equal(sub(f, seq, CDP_OP_WRITE, off, len, 0), 0)
+#define FLUSH(f, seq)		assert_int_equal(sub(f, seq, CDP_OP_FLUSH, 0, 0, 0), 0)
+
+/*---------------------------------------------------------------------------
+ * Tests
+ *-------------------------------------------------------------------------*/
+
+static void test_open_close(void **state)
+{
+	struct fixture *f = open_engine(0, 0, 0);
+	struct rbd_apply_stats st;
+
+	rbd_apply_get_stats(f->a, &st);
+	assert_int_equal(st.image_size, IMG_SIZE);
+	assert_int_equal(m.connects, 1);
+	close_engine(f);
+	assert_int_equal(m.shutdowns, 1);
+}
+
+static void test_open_errors_name_the_fix(void **state)
+{
+	struct rbd_apply_opts o = { .image = "img" };
+	struct rbd_apply *a = NULL;
+	char err[256];
+
+	memset(&m, 0, sizeof(m));
+	m.connect_rc = -ETIMEDOUT;
+	assert_int_equal(rbd_apply_open(&o, &a, err, sizeof(err)), -ETIMEDOUT);
+	assert_non_null(strstr(err, "cannot connect"));
+	assert_non_null(strstr(err, "reachable"));
+	assert_int_equal(m.shutdowns, 1);
+
+	memset(&m, 0, sizeof(m));
+	m.open_rc = -ENOENT;
+	assert_int_equal(rbd_apply_open(&o, &a, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "rbd/img"));
+	assert_non_null(strstr(err, "create it"));
+	assert_int_equal(m.shutdowns, 1);
+
+	o.image = NULL;
+	assert_int_equal(rbd_apply_open(&o, &a, err, sizeof(err)), -EINVAL);
+}
+
+static void test_disjoint_run_concurrently_up_to_window(void **state)
+{
+	struct fixture *f = open_engine(4, 0, 0);
+	int i;
+
+	for (i = 0; i < 8; i++)
+		W(f, i + 1, i * 65536, 4096);
+	assert_int_equal(m.nops, 4);	/* max_inflight */
+	complete(f, 0, 0);
+	assert_int_equal(m.nops, 5);
+	assert_int_equal(m.ops[4].off, 4 * 65536);
+	close_engine(f);
+}
+
+static void test_overlap_waits_for_earlier(void **state)
+{
+	struct fixture *f = open_engine(0, 0, 0);
+
+	W(f, 1, 0, 8192);		/* A */
+	W(f, 2, 4096, 8192);		/* B overlaps A */
+	W(f, 3, 8192, 8192);		/* C overlaps B only */
+	W(f, 4, 1 << 20, 4096);		/* D overlaps nothing */
+	assert_int_equal(m.nops, 2);
+	assert_int_equal(m.ops[0].off, 0);
+	assert_int_equal(m.ops[1].off, 1 << 20);
+	complete(f, 1, 0);		/* D: releases nobody */
+	assert_int_equal(m.nops, 2);
+	complete(f, 0, 0);		/* A -> B starts */
+	assert_int_equal(m.nops, 3);
+	assert_int_equal(m.ops[2].off, 4096);
+	complete(f, 2, 0);		/* B -> C starts */
+	assert_int_equal(m.nops, 4);
+	assert_int_equal(m.ops[3].off, 8192);
+	close_engine(f);
+}
+
+static void test_adjacent_is_not_overlap(void **state)
+{
+	struct fixture *f = open_engine(0, 0, 0);
+
+	W(f, 1, 0, 4096);
+	W(f, 2, 4096, 4096);
+	assert_int_equal(m.nops, 2);
+	close_engine(f);
+}
+
+static void test_flush_is_a_barrier(void **state)
+{
+	struct fixture *f = open_engine(0, 0, 0);
+
+	W(f, 1, 0, 4096);
+	W(f, 2, 65536, 4096);
+	FLUSH(f, 3);
+	W(f, 4, 1 << 20, 4096);
+	assert_int_equal(m.nops, 2);		/* the flush waits for 1 and 2 */
+	complete(f, 0, 0);
+	assert_int_equal(m.nops, 2);
+	complete(f, 1, 0);
+	assert_int_equal(m.nops, 3);
+	assert_int_equal(m.ops[2].kind, 'F');
+	assert_int_equal(f->ndurable, 0);	/* not before the flush completes */
+	complete(f, 2, 0);
+	assert_int_equal(f->ndurable, 1);
+	assert_int_equal(f->durable[0], 3);
+	assert_int_equal(rbd_apply_durable_seq(f->a), 3);
+	assert_int_equal(m.nops, 4);		/* 4 only after the flush */
+	assert_int_equal(m.ops[3].off, 1 << 20);
+	close_engine(f);
+}
+
+static void test_fua_orders_later_records(void **state)
+{
+	struct fixture *f = open_engine(0, 0, 0);
+
+	W(f, 1, 0, 4096);
+	assert_int_equal(sub(f, 2, CDP_OP_WRITE, 65536, 4096, CDP_REC_F_FUA), 0);
+	W(f, 3, 1 << 20, 4096);
+	assert_int_equal(m.nops, 2);		/* 1 and the FUA write together */
+	assert_int_equal(m.ops[1].fua, 1);
+	complete(f, 0, 0);
+	assert_int_equal(m.nops, 2);		/* 3 waits for the FUA write */
+	complete(f, 1, 0);
+	assert_int_equal(m.nops, 3);
+	close_engine(f);
+}
+
+static void test_ops_map_to_librbd_calls(void **state)
+{
+	struct fixture *f = open_engine(0, 0, 0);
+
+	W(f, 1, 0, 4096);
+	assert_int_equal(sub(f, 2, CDP_OP_DISCARD, 65536, 8192, 0), 0);
+	assert_int_equal(sub(f, 3, CDP_OP_WRITE_ZEROES, 1 << 20, 512, 0), 0);
+	assert_int_equal(sub(f, 4, CDP_OP_MARK, 0, 0, 0), 0);
+	assert_int_equal(m.nops, 3);
+	assert_int_equal(m.ops[0].kind, 'W');
+	assert_int_equal(m.ops[1].kind, 'D');
+	assert_int_equal(m.ops[1].len, 8192);
+	assert_int_equal(m.ops[2].kind, 'Z');
+	complete(f, 0, 0);
+	complete(f, 1, 0);
+	complete(f, 2, 0);
+	assert_int_equal(m.ops[3].kind, 'F');	/* MARK flushes like FLUSH */
+	complete(f, 3, 0);
+	assert_int_equal(rbd_apply_durable_seq(f->a), 4);
+	close_engine(f);
+}
+
+static void test_failure_retried_in_place(void **state)
+{
+	struct fixture *f = open_engine(0, 0, 0);
+	struct rbd_apply_stats st;
+
+	W(f, 1, 0, 4096);
+	W(f, 2, 0, 4096);			/* same block: waits for 1 */
+	W(f, 3, 65536, 4096);
+	assert_int_equal(m.nops, 2);
+	complete(f, 0, -ETIMEDOUT);		/* 1 fails */
+	/* retry_max_ms 1: due almost at once */
+	assert_int_equal(rbd_apply_wait(f->a, 50), 0);
+	assert_int_equal(rbd_apply_process(f->a), 0);
+	assert_int_equal(m.nops, 3);
+	assert_int_equal(m.ops[2].off, 0);	/* 1 again, not 2 */
+	assert_int_equal(m.ops[2].kind, 'W');
+	rbd_apply_get_stats(f->a, &st);
+	assert_int_equal(st.retries, 1);
+	assert_int_equal(st.last_error, -ETIMEDOUT);
+	complete(f, 1, 0);
+	complete(f, 2, 0);			/* 1 succeeds -> 2 starts */
+	assert_int_equal(m.nops, 4);
+	complete(f, 3, 0);
+	assert_int_equal(rbd_apply_sync(f->a), 0);
+	assert_int_equal(m.ops[4].kind, 'F');
+	complete(f, 4, 0);
+	assert_int_equal(rbd_apply_durable_seq(f->a), 3);
+	close_engine(f);
+}
+
+static void test_blocklisted_reconnects_after_inflight_ends(void **state)
+{
+	struct fixture *f = open_engine(0, 0, 0);
+	struct rbd_apply_stats st;
+
+	W(f, 1, 0, 4096);
+	W(f, 2, 65536, 4096);
+	complete(f, 0, -ESHUTDOWN);		/* EBLOCKLISTED */
+	W(f, 3, 1 << 20, 4096);			/* not started while reconnecting */
+	assert_int_equal(m.nops, 2);
+	assert_int_equal(m.shutdowns, 0);	/* 2 still in flight */
+	complete(f, 1, 0);
+	assert_int_equal(m.shutdowns, 1);
+	assert_int_equal(m.connects, 2);
+	rbd_apply_get_stats(f->a, &st);
+	assert_int_equal(st.reconnects, 1);
+	assert_int_equal(m.nops, 4);		/* 1 again, and 3 */
+	assert_int_equal(m.ops[2].off, 0);
+	assert_int_equal(m.ops[3].off, 1 << 20);
+	close_engine(f);
+}
+
+static void test_reconnect_failure_backs_off(void **state)
+{
+	struct fixture *f = open_engine(0, 0, 0);
+
+	W(f, 1, 0, 4096);
+	m.connect_rc = -ETIMEDOUT;
+	complete(f, 0, -ENOTCONN);
+	assert_int_equal(m.connects, 2);	/* tried, failed */
+	assert_int_equal(m.nops, 1);
+	m.connect_rc = 0;
+	assert_int_equal(rbd_apply_wait(f->a, 50), 0);
+	rbd_apply_process(f->a);
+	assert_true(m.connects >= 3);
+	assert_int_equal(m.nops, 2);
+	assert_int_equal(m.ops[1].off, 0);
+	close_engine(f);
+}
+
+static void test_immediate_submit_error_is_retried(void **state)
+{
+	struct fixture *f = open_engine(0, 0, 0);
+
+	m.issue_rc = -ENOMEM;
+	W(f, 1, 0, 4096);
+	assert_int_equal(m.nops, 0);
+	assert_int_equal(rbd_apply_wait(f->a, 50), 0);
+	rbd_apply_process(f->a);
+	assert_int_equal(m.nops, 1);
+	close_engine(f);
+}
+
+static void test_window_full_gives_eagain(void **state)
+{
+	struct fixture *f = open_engine(8, 8, 0);
+	int i;
+
+	for (i = 0; i < 8; i++)
+		W(f, i + 1, i * 65536, 4096);
+	assert_int_equal(sub(f, 9, CDP_OP_WRITE, 1 << 24, 4096, 0), -EAGAIN);
+	assert_int_equal(rbd_apply_sync(f->a), -EAGAIN);
+	complete(f, 1, 0);		/* not the head: nothing retires */
+	assert_int_equal(sub(f, 9, CDP_OP_WRITE, 1 << 24, 4096, 0), -EAGAIN);
+	complete(f, 0, 0);		/* head and next retire */
+	W(f, 9, 1 << 24, 4096);
+	close_engine(f);
+
+	f = open_engine(0, 0, 8192);	/* payload bytes window */
+	W(f, 1, 0, 4096);
+	W(f, 2, 65536, 4096);
+	assert_int_equal(sub(f, 3, CDP_OP_WRITE, 1 << 20, 4096, 0), -EAGAIN);
+	assert_int_equal(sub(f, 3, CDP_OP_DISCARD, 1 << 20, 4096, 0), 0);	/* no payload */
+	complete(f, 0, 0);
+	W(f, 4, 1 << 21, 4096);
+	close_engine(f);
+}
+
+static void test_bad_records_rejected(void **state)
+{
+	struct fixture *f = open_engine(0, 0, 0);
+	struct rbd_apply_rec r = { .seq = 9, .op = CDP_OP_WRITE, .length = 512 };
+
+	W(f, 5, 0, 512);
+	assert_int_equal(sub(f, 5, CDP_OP_WRITE, 0, 512, 0), -EINVAL);	/* seq not after */
+	assert_int_equal(sub(f, 4, CDP_OP_FLUSH, 0, 0, 0), -EINVAL);
+	assert_int_equal(rbd_apply_submit(f->a, &r), -EINVAL);		/* no data */
+	assert_int_equal(sub(f, 9, CDP_OP_WRITE, 0, 0, 0), -EINVAL);	/* empty */
+	assert_int_equal(sub(f, 9, 99, 0, 512, 0), -EINVAL);		/* op */
+	assert_int_equal(sub(f, 9, 0, 0, 512, 0), -EINVAL);
+	assert_int_equal(sub(f, 9, CDP_OP_WRITE, IMG_SIZE, 512, 0), -ERANGE);
+	assert_int_equal(sub(f, 9, CDP_OP_DISCARD, IMG_SIZE - 512, 1024, 0), -ERANGE);
+	assert_int_equal(sub(f, 9, CDP_OP_DISCARD, UINT64_MAX - 100, 1024, 0), -ERANGE);
+	assert_int_equal(rbd_apply_snapshot(f->a, "a@b", 0), -EINVAL);
+	assert_int_equal(rbd_apply_snapshot(f->a, "", 0), -EINVAL);
+	assert_int_equal(rbd_apply_snapshot(f->a, NULL, 0), -EINVAL);
+	assert_int_equal(sub(f, 9, CDP_OP_WRITE, IMG_SIZE - 512, 512, 0), 0);	/* still fine */
+	close_engine(f);
+}
+
+static void test_payload_is_copied(void **state)
+{
+	struct fixture *f = open_engine(1, 0, 0);
+
+	payload[0] = 'a';
+	W(f, 1, 0, 4096);
+	payload[0] = 'b';
+	W(f, 2, 65536, 4096);		/* queued behind the window of 1 */
+	payload[0] = 'c';
+	complete(f, 0, 0);
+	assert_int_equal(m.ops[0].first, 'a');
+	assert_int_equal(m.ops[1].first, 'b');
+	close_engine(f);
+}
+
+static void test_snapshot_is_a_full_barrier(void **state)
+{
+	struct fixture *f = open_engine(0, 0, 0);
+
+	W(f, 1, 0, 4096);
+	assert_int_equal(rbd_apply_snapshot(f->a, "s1", 1), 0);
+	W(f, 2, 1 << 20, 4096);
+	assert_int_equal(m.snaps, 0);
+	assert_int_equal(m.nops, 1);
+	complete(f, 0, 0);
+	assert_int_equal(m.snaps, 1);
+	assert_int_equal(m.protects, 1);
+	assert_int_equal(f->nsnap, 1);
+	assert_int_equal(f->snap_rc[0], 0);
+	assert_int_equal(rbd_apply_durable_seq(f->a), 1);
+	assert_int_equal(m.nops, 2);		/* 2 after the snapshot */
+
+	m.snap_rc = -EEXIST;			/* redelivery: already taken */
+	assert_int_equal(rbd_apply_snapshot(f->a, "s1", 0), 0);
+	complete(f, 1, 0);
+	assert_int_equal(f->snap_rc[1], 0);
+
+	m.snap_rc = -EDQUOT;			/* permanent: reported, stream goes on */
+	assert_int_equal(rbd_apply_snapshot(f->a, "s2", 1), 0);
+	W(f, 3, 0, 4096);
+	rbd_apply_process(f->a);
+	assert_int_equal(f->nsnap, 3);
+	assert_int_equal(f->snap_rc[2], -EDQUOT);
+	assert_int_equal(m.nops, 3);
+	close_engine(f);
+}
+
+static void test_drain_times_out_while_stuck(void **state)
+{
+	struct fixture *f = open_engine(0, 0, 0);
+
+	W(f, 1, 0, 4096);
+	assert_int_equal(rbd_apply_drain(f->a, 30), -ETIMEDOUT);
+	complete(f, 0, 0);
+	assert_int_equal(rbd_apply_drain(f->a, 30), 0);
+	close_engine(f);
+}
+
+/*
+ * Model check: a random stream, ops completed in random order, some failing
+ * (and a failed write may or may not have reached the disk, as after a
+ * timeout). An op takes effect on the model disk when it completes. The
+ * end state must equal the records applied one by one in seq order, and
+ * the durable seqs must only grow.
+ */
+#define MODEL_SIZE	(256 * 1024)
+
+static unsigned long long rng = 88172645463325252ULL;
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void model_apply(unsigned char *disk, char kind, uint64_t off, uint64_t len,
+			const void *data)
+{
+	if (kind == 'W')
+		memcpy(disk + off, data, len);
+	else if (kind == 'D' || kind == 'Z')
+		memset(disk + off, 0, len);
+}
+
+/* Complete one random pending op (@fail_pct of them failing), or wait for a retry. */
+static void model_step(struct fixture *f, unsigned char *disk, unsigned int fail_pct)
+{
+	int idx[64], k = 0, n, j;
+
+	for (n = 0; n < m.nops && k < 64; n++)
+		if (m.ops[n].c)
+			idx[k++] = n;
+	if (!k) {
+		rbd_apply_wait(f->a, 5);
+		return;
+	}
+	j = idx[rnd() % k];
+	if (rnd() % 100 < fail_pct) {
+		if (rnd() % 2)	/* a timed-out write may still have landed */
+			model_apply(disk, m.ops[j].kind, m.ops[j].off, m.ops[j].len,
+				    m.ops[j].data);
+		complete(f, j, -ETIMEDOUT);
+	} else {
+		model_apply(disk, m.ops[j].kind, m.ops[j].off, m.ops[j].len, m.ops[j].data);
+		complete(f, j, 0);
+	}
+}
+
+static void test_model_random_stream(void **state)
+{
+	static unsigned char disk[MODEL_SIZE], ref[MODEL_SIZE], data[MODEL_SIZE];
+	struct fixture *f = open_engine(8, 64, 0);
+	struct rbd_apply_stats st;
+	uint64_t seq, i;
+	int n;
+
+	memset(disk, 0, sizeof(disk));
+	memset(ref, 0, sizeof(ref));
+	for (seq = 1; seq <= 3000; seq++) {
+		unsigned int pick = rnd() % 100;
+		uint8_t op = pick < 8 ? CDP_OP_FLUSH : pick < 80 ? CDP_OP_WRITE :
+			     pick < 90 ? CDP_OP_DISCARD : CDP_OP_WRITE_ZEROES;
+		uint64_t len = 512 * (1 + rnd() % 16), off = 512 * (rnd() % (MODEL_SIZE / 512));
+		struct rbd_apply_rec r = { .seq = seq, .op = op };
+
+		if (off + len > MODEL_SIZE)
+			off = MODEL_SIZE - len;
+		r.offset = off;
+		r.length = len;
+		for (i = 0; i < len; i++)
+			data[off + i] = rnd();
+		r.data = op == CDP_OP_WRITE ? data + off : NULL;
+		r.flags = rnd() % 10 == 0 ? CDP_REC_F_FUA : 0;
+		if (op != CDP_OP_FLUSH)
+			model_apply(ref, op == CDP_OP_WRITE ? 'W' : 'Z', off, len, data + off);
+		while (rbd_apply_submit(f->a, &r) == -EAGAIN)
+			model_step(f, disk, 10);
+	}
+	while (rbd_apply_sync(f->a) == -EAGAIN)
+		model_step(f, disk, 10);
+	for (rbd_apply_get_stats(f->a, &st); st.queued; rbd_apply_get_stats(f->a, &st))
+		model_step(f, disk, 10);
+	assert_memory_equal(disk, ref, MODEL_SIZE);
+	for (n = 1; n < f->ndurable; n++)
+		assert_true(f->durable[n] > f->durable[n - 1]);
+	assert_int_equal(rbd_apply_durable_seq(f->a), 3000);
+	assert_true(st.retries > 10);
+	close_engine(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_close),
+		cmocka_unit_test(test_open_errors_name_the_fix),
+		cmocka_unit_test(test_disjoint_run_concurrently_up_to_window),
+		cmocka_unit_test(test_overlap_waits_for_earlier),
+		cmocka_unit_test(test_adjacent_is_not_overlap),
+		cmocka_unit_test(test_flush_is_a_barrier),
+		cmocka_unit_test(test_fua_orders_later_records),
+		cmocka_unit_test(test_ops_map_to_librbd_calls),
+		cmocka_unit_test(test_failure_retried_in_place),
+		cmocka_unit_test(test_blocklisted_reconnects_after_inflight_ends),
+		cmocka_unit_test(test_reconnect_failure_backs_off),
+		cmocka_unit_test(test_immediate_submit_error_is_retried),
+		cmocka_unit_test(test_window_full_gives_eagain),
+		cmocka_unit_test(test_bad_records_rejected),
+		cmocka_unit_test(test_payload_is_copied),
+		cmocka_unit_test(test_snapshot_is_a_full_barrier),
+		cmocka_unit_test(test_drain_times_out_while_stuck),
+		cmocka_unit_test(test_model_random_stream),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
