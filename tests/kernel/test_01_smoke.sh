@@ -4,5 +4,5 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$HERE/../../scripts/vm/run.sh" --timeout 240 --disk "$tmp/a.img:64M" \
+"$HERE/../../scripts/vm/run.sh" --timeout 240 --disk "$tmp/a.img:64M" --disk "$tmp/m.img:4M" \
 	-- tests/kernel/guest/smoke.sh

@@ -16,5 +16,6 @@ rw_check() {
 	return $r
 }
 tap_check "dm-linear write/read" rw_check smoke-linear "linear /dev/vda 0"
-tap_check "cdp target write/read" rw_check smoke-cdp "cdp /dev/vda"
+dd if=/dev/zero of=/dev/vdb bs=4k count=1 status=none
+tap_check "cdp target write/read" rw_check smoke-cdp "cdp /dev/vda /dev/vdb smoke"
 tap_done

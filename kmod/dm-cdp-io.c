@@ -1,0 +1,758 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-cdp write path.
+ *
+ * map():   remap to the origin; a write/discard/write-zeroes takes its
+ *          sector range (overlapping I/O waits in cdp->parked, FIFO), copies
+ *          its payload into a record (or none: tracking), and needs its
+ *          region's intent bit to be durable: if it is not, the bio waits in
+ *          cdp->deferred until the worker's next metadata commit (one FUA
+ *          write for every bio that queued up meanwhile).
+ * end_io:  the record gets its seq (completion order) under cdp->lock and
+ *          joins the queue; an empty flush becomes a FLUSH marker.
+ * worker:  parked and deferred bios, metadata commits, resync, events.
+ *
+ * Lock: cdp->lock (irqsave everywhere: end_io may run in interrupt context).
+ */
+#include <linux/slab.h>
+#include <linux/highmem.h>
+#include <linux/jiffies.h>
+#include "dm-cdp-core.h"
+#include "dm-cdp-metadata.h"
+
+#define CDP_TICK_MS 100
+#define CDP_CLEAR_TICKS 10		/* lazy clear every second */
+
+struct cdp_resync {
+	struct list_head list;		/* cdp->resync_done */
+	struct cdp *cdp;
+	struct cdp_range range;
+	struct cdp_rec *rec;
+	u32 region;
+	atomic_t pending;
+	blk_status_t status;
+};
+
+/*----------------------------------------------------------------*/
+
+void __cdp_event(struct cdp *cdp, u32 event, u64 seq)
+{
+	struct cdp_event_slot *s;
+
+	if (cdp->ev_count == CDP_EVENT_RING)
+		return;		/* the listener is far behind: drop */
+	s = &cdp->events[(cdp->ev_head + cdp->ev_count) % CDP_EVENT_RING];
+	s->event = event;
+	s->seq = seq;
+	cdp->ev_count++;
+	queue_work(cdp->wq, &cdp->work);
+}
+
+void cdp_kick(struct cdp *cdp)
+{
+	queue_work(cdp->wq, &cdp->work);
+}
+
+static void __set_resync(struct cdp *cdp, u32 region)
+{
+	__set_bit(region, cdp->resync);
+}
+
+void __cdp_enter_tracking(struct cdp *cdp, u32 why)
+{
+	cdp->dropped++;
+	if (cdp->state == CDP_STATE_TRACKING)
+		return;
+	cdp->state = CDP_STATE_TRACKING;
+	if (why)
+		__cdp_event(cdp, why, cdp->last_seq);
+	__cdp_event(cdp, CDP_EV_TRACKING, cdp->last_seq);
+}
+
+static bool overlaps(const struct cdp_range *a, const struct cdp_range *b)
+{
+	return a->start < b->end && b->start < a->end;
+}
+
+static bool __range_busy(struct cdp *cdp, const struct cdp_range *r)
+{
+	struct cdp_range *x;
+
+	list_for_each_entry(x, &cdp->ranges, list)
+		if (overlaps(x, r))
+			return true;
+	return false;
+}
+
+/* Is @r overlapped by a parked bio queued before @stop (NULL: any)? */
+static bool __parked_busy(struct cdp *cdp, const struct cdp_range *r,
+			  struct cdp_io *stop)
+{
+	struct cdp_io *io;
+
+	list_for_each_entry(io, &cdp->parked, list) {
+		if (io == stop)
+			break;
+		if (overlaps(&io->range, r))
+			return true;
+	}
+	return false;
+}
+
+static inline struct bio *io_bio(struct cdp_io *io)
+{
+	return dm_bio_from_per_bio_data(io, sizeof(struct cdp_io));
+}
+
+/*----------------------------------------------------------------
+ * Completion of a write (from end_io, or our clone's end_io in sync mode).
+ * Returns true when the bio must wait for the consumer's ack.
+ *--------------------------------------------------------------*/
+static bool cdp_write_done(struct cdp *cdp, struct cdp_io *io, blk_status_t status)
+{
+	struct cdp_rec *rec = io->rec;
+	unsigned long flags;
+	bool held = false, kick;
+
+	spin_lock_irqsave(&cdp->lock, flags);
+	list_del(&io->range.list);
+	kick = !list_empty(&cdp->parked);
+	io->rec = NULL;
+	if (!status && rec && cdp->state != CDP_STATE_TRACKING) {
+		/* The region ref moves to the record, dropped at ack. */
+		__cdp_enqueue(cdp, rec);
+		if (io->sync) {
+			rec->sync_io = io;
+			rec->sync_deadline = jiffies +
+				msecs_to_jiffies(READ_ONCE(cdp->sync_timeout_ms));
+			cdp->sync_waiting++;
+			held = true;
+		}
+	} else {
+		/* Failed (origin content unknown) or tracked: resync it. */
+		__set_resync(cdp, io->region);
+		cdp->refs[io->region]--;
+		if (rec)
+			__cdp_rec_free(cdp, rec);
+		if (cdp->state == CDP_STATE_REPLICATING)
+			kick = true;
+	}
+	spin_unlock_irqrestore(&cdp->lock, flags);
+	if (kick)
+		cdp_kick(cdp);
+	return held;
+}
+
+static void cdp_clone_endio(struct bio *clone)
+{
+	struct cdp_io *io = clone->bi_private;
+	blk_status_t status = clone->bi_status;
+	struct bio *bio = io_bio(io);
+
+	bio_put(clone);
+	io->kind = CDP_IO_DONE;
+	if (!cdp_write_done(io->cdp, io, status)) {
+		bio->bi_status = status;
+		bio_endio(bio);
+	}
+}
+
+/* Sync mode: issue our own clone so the dm bio can wait for the ack. */
+static bool cdp_issue_clone(struct cdp *cdp, struct cdp_io *io, gfp_t gfp)
+{
+	struct bio *bio = io_bio(io);
+	struct bio *clone;
+
+	clone = bio_alloc_clone(cdp->origin->bdev, bio, gfp, &cdp->bs);
+	if (!clone) {
+		io->sync = false;
+		return false;
+	}
+	clone->bi_end_io = cdp_clone_endio;
+	clone->bi_private = io;
+	submit_bio_noacct(clone);
+	return true;
+}
+
+/* Worker: issue a bio that map() parked or deferred. */
+static void cdp_submit(struct cdp *cdp, struct cdp_io *io)
+{
+	if (io->sync && cdp_issue_clone(cdp, io, GFP_NOIO))
+		return;
+	submit_bio_noacct(io_bio(io));
+}
+
+/*----------------------------------------------------------------
+ * Target methods
+ *--------------------------------------------------------------*/
+int cdp_map(struct dm_target *ti, struct bio *bio)
+{
+	struct cdp *cdp = ti->private;
+	struct cdp_io *io = dm_per_bio_data(bio, sizeof(struct cdp_io));
+	struct cdp_rec *rec = NULL;
+	bool overflow = false, ready;
+	unsigned long flags;
+	sector_t sector;
+	u8 op;
+
+	io->cdp = cdp;
+	io->rec = NULL;
+	io->sync = false;
+	io->status = BLK_STS_OK;
+	bio_set_dev(bio, cdp->origin->bdev);
+	if (bio_sectors(bio))
+		bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	sector = bio->bi_iter.bi_sector;
+
+	if (op_is_flush(bio->bi_opf) && !bio_sectors(bio)) {
+		io->kind = CDP_IO_FLUSH;
+		return DM_MAPIO_REMAPPED;
+	}
+	switch (bio_op(bio)) {
+	case REQ_OP_WRITE:
+		op = CDP_OP_WRITE;
+		break;
+	case REQ_OP_DISCARD:
+		op = CDP_OP_DISCARD;
+		break;
+	case REQ_OP_WRITE_ZEROES:
+		op = CDP_OP_WRITE_ZEROES;
+		break;
+	default:
+		io->kind = CDP_IO_PASS;
+		return DM_MAPIO_REMAPPED;
+	}
+
+	io->kind = CDP_IO_WRITE;
+	io->op = op;
+	io->range.start = sector;
+	io->range.end = bio_end_sector(bio);
+	io->region = sector >> cdp->region_shift;
+	/* dm core splits bios at region boundaries (max_io_len). */
+	if (WARN_ON_ONCE((io->range.end - 1) >> cdp->region_shift != io->region))
+		return DM_MAPIO_KILL;
+
+	if (READ_ONCE(cdp->state) != CDP_STATE_TRACKING) {
+		rec = cdp_rec_alloc(cdp, op, bio->bi_iter.bi_size, GFP_NOWAIT);
+		if (rec) {
+			if (op == CDP_OP_WRITE)
+				cdp_rec_copy_bio(rec, bio);
+			rec->sector = sector;
+			rec->region = io->region;
+			if (bio->bi_opf & REQ_FUA)
+				rec->flags |= CDP_REC_F_FUA;
+		} else {
+			overflow = true;
+		}
+	}
+	io->rec = rec;
+	io->sync = rec && READ_ONCE(cdp->mode) == CDP_MODE_SYNC &&
+		   !READ_ONCE(cdp->degraded);
+
+	spin_lock_irqsave(&cdp->lock, flags);
+	if (overflow)
+		__cdp_enter_tracking(cdp, CDP_EV_OVERFLOW);
+	cdp->data_writes++;
+	cdp->refs[io->region]++;
+	__set_bit(io->region, cdp->touched);
+	if (__range_busy(cdp, &io->range) || __parked_busy(cdp, &io->range, NULL)) {
+		list_add_tail(&io->list, &cdp->parked);
+		spin_unlock_irqrestore(&cdp->lock, flags);
+		return DM_MAPIO_SUBMITTED;
+	}
+	list_add_tail(&io->range.list, &cdp->ranges);
+	ready = __cdp_meta_mark(cdp->md, io->region);
+	if (!ready)
+		list_add_tail(&io->list, &cdp->deferred);
+	spin_unlock_irqrestore(&cdp->lock, flags);
+
+	if (!ready) {
+		cdp_kick(cdp);
+		return DM_MAPIO_SUBMITTED;
+	}
+	if (io->sync && cdp_issue_clone(cdp, io, GFP_NOWAIT))
+		return DM_MAPIO_SUBMITTED;
+	return DM_MAPIO_REMAPPED;
+}
+
+static void cdp_flush_done(struct cdp *cdp)
+{
+	struct cdp_rec *rec;
+	unsigned long flags;
+
+	if (READ_ONCE(cdp->state) == CDP_STATE_TRACKING)
+		return;
+	rec = cdp_rec_alloc(cdp, CDP_OP_FLUSH, 0, GFP_ATOMIC);
+	spin_lock_irqsave(&cdp->lock, flags);
+	if (!rec)
+		__cdp_enter_tracking(cdp, CDP_EV_OVERFLOW);
+	else if (cdp->state == CDP_STATE_TRACKING)
+		__cdp_rec_free(cdp, rec);
+	else
+		__cdp_enqueue(cdp, rec);
+	spin_unlock_irqrestore(&cdp->lock, flags);
+}
+
+int cdp_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
+{
+	struct cdp *cdp = ti->private;
+	struct cdp_io *io = dm_per_bio_data(bio, sizeof(struct cdp_io));
+
+	switch (io->kind) {
+	case CDP_IO_FLUSH:
+		if (!*error)
+			cdp_flush_done(cdp);
+		break;
+	case CDP_IO_WRITE:
+		cdp_write_done(cdp, io, *error);
+		break;
+	default:
+		break;
+	}
+	return DM_ENDIO_DONE;
+}
+
+/*----------------------------------------------------------------
+ * Worker
+ *--------------------------------------------------------------*/
+
+/* Parked bios whose range became free (FIFO among overlapping ones). */
+static void cdp_unpark(struct cdp *cdp, struct list_head *ready)
+{
+	struct cdp_io *io, *tmp;
+	unsigned long flags;
+
+	spin_lock_irqsave(&cdp->lock, flags);
+	list_for_each_entry_safe(io, tmp, &cdp->parked, list) {
+		if (__range_busy(cdp, &io->range) ||
+		    __parked_busy(cdp, &io->range, io))
+			continue;
+		list_del(&io->list);
+		list_add_tail(&io->range.list, &cdp->ranges);
+		if (__cdp_meta_mark(cdp->md, io->region))
+			list_add_tail(&io->list, ready);
+		else
+			list_add_tail(&io->list, &cdp->deferred);
+	}
+	spin_unlock_irqrestore(&cdp->lock, flags);
+}
+
+/* Commit intent bits; then every deferred bio whose bit is durable is ready. */
+static void cdp_commit(struct cdp *cdp, struct list_head *ready, bool sb)
+{
+	struct cdp_io *io, *tmp;
+	unsigned long flags;
+	bool pending;
+	int r = 0;
+
+	spin_lock_irqsave(&cdp->lock, flags);
+	pending = __cdp_meta_pending(cdp->md);
+	cdp_meta_set_seqs(cdp->md, cdp->acked_seq, cdp->last_seq);
+	spin_unlock_irqrestore(&cdp->lock, flags);
+
+	if (pending || sb) {
+		r = cdp_meta_commit(cdp->md, &cdp->lock, sb);
+		if (r && !cdp->meta_error) {
+			DMERR("%s: metadata write failed (%d): writes continue without write-intent",
+			      cdp->volume, r);
+			spin_lock_irqsave(&cdp->lock, flags);
+			cdp->meta_error = true;
+			__cdp_event(cdp, CDP_EV_META_ERROR, cdp->last_seq);
+			spin_unlock_irqrestore(&cdp->lock, flags);
+		}
+	}
+
+	spin_lock_irqsave(&cdp->lock, flags);
+	list_for_each_entry_safe(io, tmp, &cdp->deferred, list) {
+		/* Never stall production: a broken meta device lets bios through. */
+		if (__cdp_meta_mark(cdp->md, io->region) || cdp->meta_error) {
+			list_del(&io->list);
+			list_add_tail(&io->list, ready);
+		}
+	}
+	spin_unlock_irqrestore(&cdp->lock, flags);
+}
+
+static void cdp_resync_endio(struct bio *bio)
+{
+	struct cdp_resync *rs = bio->bi_private;
+	struct cdp *cdp = rs->cdp;
+	unsigned long flags;
+
+	if (bio->bi_status)
+		rs->status = bio->bi_status;
+	bio_put(bio);
+	if (!atomic_dec_and_test(&rs->pending))
+		return;
+	spin_lock_irqsave(&cdp->lock, flags);
+	list_add_tail(&rs->list, &cdp->resync_done);
+	spin_unlock_irqrestore(&cdp->lock, flags);
+	cdp_kick(cdp);
+}
+
+static bool rec_is_zero(struct cdp_rec *rec)
+{
+	unsigned int i;
+	bool zero = true;
+
+	for (i = 0; i < rec->nr_pages && zero; i++) {
+		void *p = kmap_local_page(rec->pages[i]);
+
+		zero = !memchr_inv(p, 0, min_t(u32, PAGE_SIZE,
+					       rec->len - i * PAGE_SIZE));
+		kunmap_local(p);
+	}
+	return zero;
+}
+
+/* Resync reads that completed: emit their records in the ordered stream. */
+static void cdp_resync_reap(struct cdp *cdp)
+{
+	struct cdp_resync *rs, *tmp;
+	unsigned long flags;
+	LIST_HEAD(done);
+
+	spin_lock_irqsave(&cdp->lock, flags);
+	list_splice_init(&cdp->resync_done, &done);
+	spin_unlock_irqrestore(&cdp->lock, flags);
+
+	list_for_each_entry_safe(rs, tmp, &done, list) {
+		struct cdp_rec *rec = rs->rec;
+		bool zero = !rs->status && rec_is_zero(rec);
+
+		spin_lock_irqsave(&cdp->lock, flags);
+		list_del(&rs->range.list);
+		if (rs->status) {
+			__set_resync(cdp, rs->region);
+			cdp->refs[rs->region]--;
+			__cdp_rec_free(cdp, rec);
+		} else {
+			if (zero) {
+				/* Skip-zero: no payload for an all-zero region. */
+				unsigned int i;
+
+				for (i = 0; i < rec->nr_pages; i++)
+					cdp->pool[cdp->pool_free++] = rec->pages[i];
+				rec->nr_pages = 0;
+				rec->op = CDP_OP_WRITE_ZEROES;
+			}
+			__cdp_enqueue(cdp, rec);
+			cdp->resynced++;
+		}
+		cdp->resync_inflight--;
+		spin_unlock_irqrestore(&cdp->lock, flags);
+		kfree(rs);
+	}
+	wake_up(&cdp->wait);
+}
+
+/* Pick the next dirty region that no I/O holds; lock held. */
+static bool __resync_pick(struct cdp *cdp, u32 *region)
+{
+	u32 r = cdp->resync_cursor, tries = 0;
+	struct cdp_range range;
+
+	while (tries++ < 64) {
+		r = find_next_bit(cdp->resync, cdp->nr_regions, r);
+		if (r >= cdp->nr_regions) {
+			r = find_first_bit(cdp->resync, cdp->nr_regions);
+			if (r >= cdp->nr_regions)
+				return false;
+		}
+		range.start = cdp_region_start(cdp, r);
+		range.end = range.start + cdp_region_len(cdp, r);
+		if (!__range_busy(cdp, &range) && !__parked_busy(cdp, &range, NULL)) {
+			*region = r;
+			cdp->resync_cursor = r + 1;
+			return true;
+		}
+		r++;
+	}
+	cdp->resync_cursor = r;
+	return false;
+}
+
+static bool __resync_throttled(struct cdp *cdp, u64 bytes)
+{
+	unsigned int mbps = READ_ONCE(cdp->resync_mbps);
+	unsigned long win = msecs_to_jiffies(CDP_TICK_MS);
+
+	if (!mbps)
+		return false;
+	if (time_after(jiffies, cdp->resync_window + win)) {
+		cdp->resync_window = jiffies;
+		cdp->resync_window_bytes = 0;
+	}
+	/* Let at least one region through per window. */
+	if (cdp->resync_window_bytes &&
+	    cdp->resync_window_bytes + bytes > ((u64)mbps << 20) * CDP_TICK_MS / 1000)
+		return true;
+	cdp->resync_window_bytes += bytes;
+	return false;
+}
+
+static int cdp_resync_submit(struct cdp *cdp, struct cdp_resync *rs)
+{
+	struct cdp_rec *rec = rs->rec;
+	unsigned int done = 0;
+
+	atomic_set(&rs->pending, 1);
+	while (done < rec->nr_pages) {
+		unsigned int n = min_t(unsigned int, rec->nr_pages - done, BIO_MAX_VECS);
+		struct bio *bio;
+		unsigned int i;
+
+		bio = bio_alloc_bioset(cdp->origin->bdev, n, REQ_OP_READ,
+				       GFP_NOIO, &cdp->bs);
+		bio->bi_iter.bi_sector = rec->sector + ((sector_t)done << (PAGE_SHIFT - SECTOR_SHIFT));
+		bio->bi_end_io = cdp_resync_endio;
+		bio->bi_private = rs;
+		for (i = 0; i < n; i++) {
+			u32 off = (done + i) * PAGE_SIZE;
+
+			__bio_add_page(bio, rec->pages[done + i],
+				       min_t(u32, PAGE_SIZE, rec->len - off), 0);
+		}
+		atomic_inc(&rs->pending);
+		submit_bio_noacct(bio);
+		done += n;
+	}
+	if (atomic_dec_and_test(&rs->pending)) {
+		unsigned long flags;
+
+		spin_lock_irqsave(&cdp->lock, flags);
+		list_add_tail(&rs->list, &cdp->resync_done);
+		spin_unlock_irqrestore(&cdp->lock, flags);
+		cdp_kick(cdp);
+	}
+	return 0;
+}
+
+/* Start resync reads of dirty regions, under region (range) locks. */
+static void cdp_resync_issue(struct cdp *cdp)
+{
+	struct cdp_resync *rs;
+	unsigned long flags;
+	u32 region, len, pages;
+
+	for (;;) {
+
+		rs = kzalloc(sizeof(*rs), GFP_NOIO);
+		if (!rs)
+			return;
+		spin_lock_irqsave(&cdp->lock, flags);
+		if (cdp->state != CDP_STATE_SYNCING || cdp->suspending ||
+		    cdp->resync_inflight >= CDP_RESYNC_INFLIGHT ||
+		    !__resync_pick(cdp, &region))
+			goto stop;
+		len = cdp_region_len(cdp, region) << SECTOR_SHIFT;
+		pages = DIV_ROUND_UP(len, PAGE_SIZE);
+		if (cdp->pool_free < pages || __resync_throttled(cdp, len))
+			goto stop;
+		__clear_bit(region, cdp->resync);
+		cdp->refs[region]++;
+		rs->cdp = cdp;
+		rs->region = region;
+		rs->range.start = cdp_region_start(cdp, region);
+		rs->range.end = rs->range.start + (len >> SECTOR_SHIFT);
+		list_add_tail(&rs->range.list, &cdp->ranges);
+		cdp->resync_inflight++;
+		spin_unlock_irqrestore(&cdp->lock, flags);
+
+		rs->rec = cdp_rec_alloc(cdp, CDP_OP_WRITE, len, GFP_NOIO);
+		if (!rs->rec) {
+			spin_lock_irqsave(&cdp->lock, flags);
+			__set_resync(cdp, region);
+			cdp->refs[region]--;
+			list_del(&rs->range.list);
+			cdp->resync_inflight--;
+			goto stop;
+		}
+		rs->rec->sector = rs->range.start;
+		rs->rec->region = region;
+		rs->rec->flags = CDP_REC_F_RESYNC;
+		cdp_resync_submit(cdp, rs);
+	}
+	return;
+stop:
+	spin_unlock_irqrestore(&cdp->lock, flags);
+	kfree(rs);
+}
+
+/* Lock held: the state machine of docs (tracking -> syncing -> replicating). */
+static void __cdp_update_state(struct cdp *cdp)
+{
+	bool dirty = find_first_bit(cdp->resync, cdp->nr_regions) < cdp->nr_regions;
+
+	switch (cdp->state) {
+	case CDP_STATE_TRACKING:
+		/* Leave tracking once the consumer drained most of the queue. */
+		if (cdp->consumer && !cdp->suspending &&
+		    cdp->pool_free >= cdp->pool_total - cdp->pool_total / 4) {
+			cdp->state = CDP_STATE_SYNCING;
+			__cdp_event(cdp, CDP_EV_RESYNC_START, cdp->last_seq);
+		}
+		break;
+	case CDP_STATE_SYNCING:
+		if (!dirty && !cdp->resync_inflight) {
+			cdp->state = CDP_STATE_REPLICATING;
+			__cdp_event(cdp, CDP_EV_RESYNC_DONE, cdp->last_seq);
+		}
+		break;
+	default:
+		if (dirty) {
+			cdp->state = CDP_STATE_SYNCING;
+			__cdp_event(cdp, CDP_EV_RESYNC_START, cdp->last_seq);
+		}
+		break;
+	}
+}
+
+static void cdp_send_events(struct cdp *cdp)
+{
+	struct cdp_event_slot ev;
+	unsigned long flags;
+	bool notify;
+
+	for (;;) {
+		spin_lock_irqsave(&cdp->lock, flags);
+		notify = cdp->notify_pending;
+		cdp->notify_pending = false;
+		if (!cdp->ev_count) {
+			spin_unlock_irqrestore(&cdp->lock, flags);
+			break;
+		}
+		ev = cdp->events[cdp->ev_head];
+		cdp->ev_head = (cdp->ev_head + 1) % CDP_EVENT_RING;
+		cdp->ev_count--;
+		spin_unlock_irqrestore(&cdp->lock, flags);
+		if (notify)
+			cdp_nl_notify(cdp);
+		cdp_nl_event(cdp, ev.event, ev.seq);
+	}
+	if (notify)
+		cdp_nl_notify(cdp);
+}
+
+static void cdp_process(struct cdp *cdp, bool sb)
+{
+	struct cdp_io *io, *tmp;
+	unsigned long flags;
+	LIST_HEAD(ready);
+
+	cdp_resync_reap(cdp);
+	cdp_unpark(cdp, &ready);
+	cdp_commit(cdp, &ready, sb);
+	list_for_each_entry_safe(io, tmp, &ready, list) {
+		list_del(&io->list);
+		cdp_submit(cdp, io);
+	}
+	spin_lock_irqsave(&cdp->lock, flags);
+	__cdp_update_state(cdp);
+	spin_unlock_irqrestore(&cdp->lock, flags);
+	cdp_resync_issue(cdp);
+	cdp_send_events(cdp);
+}
+
+void cdp_worker(struct work_struct *ws)
+{
+	cdp_process(container_of(ws, struct cdp, work), false);
+}
+
+/*
+ * Complete sync-mode bios still waiting for an ack: all of them, or those
+ * past their deadline. The records stay queued for the consumer.
+ */
+void cdp_release_sync(struct cdp *cdp, bool all, blk_status_t status)
+{
+	struct bio_list done;
+	struct cdp_rec *rec;
+	unsigned long flags;
+	struct bio *bio;
+
+	bio_list_init(&done);
+	spin_lock_irqsave(&cdp->lock, flags);
+	list_for_each_entry(rec, &cdp->queue, list) {
+		if (!cdp->sync_waiting)
+			break;
+		if (!rec->sync_io)
+			continue;
+		if (!all && time_before(jiffies, rec->sync_deadline))
+			break;
+		bio = io_bio(rec->sync_io);
+		bio->bi_status = status;
+		bio_list_add(&done, bio);
+		rec->sync_io = NULL;
+		cdp->sync_waiting--;
+	}
+	spin_unlock_irqrestore(&cdp->lock, flags);
+	while ((bio = bio_list_pop(&done)))
+		bio_endio(bio);
+}
+
+static void cdp_sync_timeouts(struct cdp *cdp)
+{
+	struct cdp_rec *rec;
+	unsigned long flags;
+	bool expired = false;
+
+	spin_lock_irqsave(&cdp->lock, flags);
+	if (cdp->sync_waiting) {
+		list_for_each_entry(rec, &cdp->queue, list) {
+			if (rec->sync_io) {
+				expired = time_after_eq(jiffies, rec->sync_deadline);
+				break;
+			}
+		}
+	}
+	if (expired && !cdp->timeout_error && !cdp->degraded) {
+		WRITE_ONCE(cdp->degraded, true);
+		__cdp_event(cdp, CDP_EV_SYNC_DEGRADED, cdp->last_seq);
+		DMWARN("%s: no ack within sync_timeout_ms, degraded to async",
+		       cdp->volume);
+	}
+	spin_unlock_irqrestore(&cdp->lock, flags);
+	if (!expired)
+		return;
+	if (cdp->timeout_error)
+		cdp_release_sync(cdp, false, BLK_STS_IOERR);
+	else
+		cdp_release_sync(cdp, true, BLK_STS_OK);
+}
+
+/*
+ * Lazy clear: a region whose records are all acked, with nothing in flight,
+ * no resync pending and no write since the last pass, loses its bit. With
+ * @all the "no write since" condition is dropped (clean suspend).
+ */
+void cdp_lazy_clear(struct cdp *cdp, bool all)
+{
+	const unsigned long *bits = cdp_meta_bits(cdp->md);
+	unsigned long flags;
+	u32 r;
+
+	spin_lock_irqsave(&cdp->lock, flags);
+	for_each_set_bit(r, bits, cdp->nr_regions) {
+		if (cdp->refs[r] || test_bit(r, cdp->resync) ||
+		    (!all && test_bit(r, cdp->touched)))
+			continue;
+		__cdp_meta_clear(cdp->md, r);
+	}
+	bitmap_zero(cdp->touched, cdp->nr_regions);
+	spin_unlock_irqrestore(&cdp->lock, flags);
+}
+
+void cdp_tick(struct work_struct *ws)
+{
+	struct cdp *cdp = container_of(to_delayed_work(ws), struct cdp, tick);
+	bool sb = false;
+
+	cdp_sync_timeouts(cdp);
+	if (++cdp->ticks >= CDP_CLEAR_TICKS) {
+		cdp->ticks = 0;
+		cdp_lazy_clear(cdp, false);
+		sb = cdp_meta_acked_seq(cdp->md) != READ_ONCE(cdp->acked_seq);
+	}
+	cdp_process(cdp, sb);
+	queue_delayed_work(cdp->wq, &cdp->tick, msecs_to_jiffies(CDP_TICK_MS));
+}

@@ -1,0 +1,98 @@
+#!/bin/bash
+# Guest-side helpers for the dm-cdp kernel tests (sourced after tests/lib/tap.sh).
+# Devices made here are removed by cdp_cleanup (trap EXIT).
+CONSUME=$CDP_TOP/tests/tools/cdp-consume
+T=$(mktemp -d /tmp/cdpt.XXXXXX)
+CDP_DEVS=()
+CONS_PID=""
+
+cdp_cleanup() {
+	[ -n "$CONS_PID" ] && kill -9 "$CONS_PID" 2>/dev/null
+	local d
+	for d in "${CDP_DEVS[@]}"; do dmsetup remove --retry "$d" >/dev/null 2>&1; done
+	rm -rf "$T"
+}
+trap cdp_cleanup EXIT
+
+cdp_load() {
+	grep -qw dm_cdp /proc/modules || insmod "$CDP_TOP/kmod/dm-cdp.ko"
+}
+
+# cdp_create NAME TABLE-ARGS...  (origin meta volume [#opts opts...]); whole origin
+cdp_create() {
+	local name=$1 origin=$2
+	shift
+	local sz
+	sz=$(blockdev --getsz "$origin") || return 1
+	dmsetup create "$name" --table "0 $sz cdp $*" || return 1
+	CDP_DEVS+=("$name")
+}
+
+cdp_remove() {
+	dmsetup remove --retry "$1" || return 1
+	local d keep=()
+	for d in "${CDP_DEVS[@]}"; do [ "$d" != "$1" ] && keep+=("$d"); done
+	CDP_DEVS=("${keep[@]}")
+}
+
+# Word N (1-based, after "start len cdp") of the status line.
+cdp_status_word() {
+	dmsetup status "$1" | awk -v n="$2" '{print $(n + 3)}'
+}
+cdp_state() { cdp_status_word "$1" 2; }
+cdp_dirty() { cdp_status_word "$1" 5 | cut -d/ -f1; }
+
+# consumer_start VOLUME REPLICA [cdp-consume options]
+consumer_start() {
+	local vol=$1 rep=$2
+	shift 2
+	"$CONSUME" "$@" "$vol" "$rep" 2>>"$T/consumer.log" &
+	CONS_PID=$!
+}
+
+# Ask the consumer to exit once the volume is in sync; wait up to $1 s.
+consumer_finish() {
+	local t=${1:-60} i rc
+	kill -USR1 "$CONS_PID" 2>/dev/null
+	for ((i = 0; i < t * 5; i++)); do
+		kill -0 "$CONS_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	if kill -0 "$CONS_PID" 2>/dev/null; then
+		echo "consumer did not reach sync within ${t}s" >&2
+		kill -9 "$CONS_PID"
+		wait "$CONS_PID" 2>/dev/null
+		CONS_PID=""
+		return 1
+	fi
+	wait "$CONS_PID"
+	rc=$?
+	CONS_PID=""
+	return $rc
+}
+
+consumer_kill() {
+	kill -9 "$CONS_PID" 2>/dev/null
+	wait "$CONS_PID" 2>/dev/null
+	CONS_PID=""
+}
+
+# same_content A B: byte-equal over the size of A; prints the first difference.
+same_content() {
+	local n
+	n=$(blockdev --getsize64 "$1" 2>/dev/null || stat -c %s "$1")
+	cmp -n "$n" "$1" "$2"
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds.
+wait_for() {
+	local t=$1 i
+	shift
+	for ((i = 0; i < t * 5; i++)); do
+		"$@" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+state_is() { [ "$(cdp_state "$1")" = "$2" ]; }

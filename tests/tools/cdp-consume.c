@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cdp-consume - test consumer of a dm-cdp volume.
+ *
+ *   cdp-consume [options] VOLUME REPLICA    drain VOLUME into REPLICA
+ *   cdp-consume --list                      print every volume's state
+ *   cdp-consume --mark VOLUME               insert a MARK, print its seq
+ *
+ * Attaches, fetches records after the acked seq and applies them strictly
+ * in seq order to REPLICA (a file or block device): pwrite for WRITE,
+ * punch/zero-out for DISCARD and WRITE_ZEROES, fdatasync + ACK at FLUSH
+ * and MARK markers (and when idle or every --ack-bytes). Any record out of
+ * order is an error (exit 3).
+ *
+ * Signals: SIGTERM/SIGINT stop after the current batch (ack, detach);
+ * SIGUSR1 asks to exit once the volume is fully in sync (state
+ * replicating, nothing queued, nothing to resync, everything acked).
+ * Options:
+ *   --max-bytes N     FETCH budget per request (default kernel's)
+ *   --ack-bytes N     also fdatasync + ACK after this much data (4 MiB)
+ *   --exit-synced     exit as soon as in sync (as after SIGUSR1)
+ *   --no-ack          never ACK (a consumer that falls behind)
+ *   --max-records N   exit(9) without acking after N records (crash drill)
+ *   --log FILE        append "seq op sector len flags" per applied record
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include "nl.h"
+
+struct consumer {
+	const char *volume;
+	int fd;
+	int is_blk;
+	struct cdp_nl *nl;		/* attach/fetch/ack */
+	struct cdp_nl *ev;		/* events (NOTIFY wakes us) */
+	FILE *log;
+	uint64_t applied_seq;		/* last record applied */
+	uint64_t synced_seq;		/* last record made durable */
+	uint64_t acked_seq;
+	uint64_t unsynced_bytes;	/* applied since the last fdatasync */
+	uint64_t ack_bytes;
+	uint32_t max_bytes;
+	uint64_t max_records;
+	int no_ack;
+	/* counters */
+	uint64_t n_rec, n_write, n_discard, n_zero, n_flush, n_mark, n_resync;
+	uint64_t bytes, n_ack;
+};
+
+static volatile sig_atomic_t stop_now, stop_synced;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop_now = 1;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	stop_synced = 1;
+}
+
+static int zero_range(struct consumer *c, uint64_t off, uint64_t len, int punch)
+{
+	static char zeros[1 << 16];
+	uint64_t range[2] = { off, len };
+
+	if (c->is_blk) {
+		if (!ioctl(c->fd, BLKZEROOUT, range))
+			return 0;
+	} else {
+		int mode = punch ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE :
+				   FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+
+		if (!fallocate(c->fd, mode, (off_t)off, (off_t)len))
+			return 0;
+	}
+	/* No zero-out support: write zeroes. */
+	while (len) {
+		size_t n = len < sizeof(zeros) ? len : sizeof(zeros);
+		ssize_t w = pwrite(c->fd, zeros, n, (off_t)off);
+
+		if (w <= 0)
+			return -errno;
+		off += w;
+		len -= w;
+	}
+	return 0;
+}
+
+static int write_all(int fd, const void *p, size_t len, off_t off)
+{
+	while (len) {
+		ssize_t w = pwrite(fd, p, len, off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -errno;
+		p = (const char *)p + w;
+		len -= w;
+		off += w;
+	}
+	return 0;
+}
+
+/*
+ * Make everything applied durable. The ACK itself is sent by flush_ack()
+ * after the FETCH dump ends: no request may interleave with a dump on the
+ * same socket.
+ */
+static int sync_applied(struct consumer *c)
+{
+	if (c->applied_seq <= c->synced_seq)
+		return 0;
+	if (fdatasync(c->fd)) {
+		fprintf(stderr, "cdp-consume: fdatasync: %s\n", strerror(errno));
+		return -errno;
+	}
+	c->unsynced_bytes = 0;
+	c->synced_seq = c->applied_seq;
+	return 0;
+}
+
+static int flush_ack(struct consumer *c)
+{
+	int r;
+
+	if (c->no_ack || c->synced_seq <= c->acked_seq)
+		return 0;
+	r = cdp_nl_ack(c->nl, c->volume, c->synced_seq);
+	if (r) {
+		fprintf(stderr, "cdp-consume: ack %" PRIu64 ": %s\n", c->synced_seq,
+			cdp_nl_error(c->nl));
+		return r;
+	}
+	c->acked_seq = c->synced_seq;
+	c->n_ack++;
+	return 0;
+}
+
+static int sync_and_ack(struct consumer *c)
+{
+	return sync_applied(c) ?: flush_ack(c);
+}
+
+static int apply(const struct cdp_record *rec, void *arg)
+{
+	struct consumer *c = arg;
+	uint64_t off = rec->sector * 512;
+	int r = 0;
+
+	if (rec->seq <= c->applied_seq) {
+		fprintf(stderr, "cdp-consume: record seq %" PRIu64 " after %" PRIu64 ": out of order\n",
+			rec->seq, c->applied_seq);
+		exit(3);
+	}
+	switch (rec->op) {
+	case CDP_OP_WRITE:
+		r = write_all(c->fd, rec->data, rec->len, (off_t)off);
+		c->n_write++;
+		c->bytes += rec->len;
+		c->unsynced_bytes += rec->len;
+		break;
+	case CDP_OP_DISCARD:
+		r = zero_range(c, off, rec->len, 1);
+		c->n_discard++;
+		break;
+	case CDP_OP_WRITE_ZEROES:
+		r = zero_range(c, off, rec->len, 0);
+		c->n_zero++;
+		break;
+	case CDP_OP_FLUSH:
+	case CDP_OP_MARK:
+		break;
+	default:
+		fprintf(stderr, "cdp-consume: unknown record op %u (seq %" PRIu64 ")\n",
+			rec->op, rec->seq);
+		exit(3);
+	}
+	if (r) {
+		fprintf(stderr, "cdp-consume: applying seq %" PRIu64 " (%s at sector %" PRIu64 "): %s\n",
+			rec->seq, cdp_op_name(rec->op), rec->sector, strerror(-r));
+		exit(2);
+	}
+	if (rec->flags & CDP_REC_F_RESYNC)
+		c->n_resync++;
+	if (c->log)
+		fprintf(c->log, "%" PRIu64 " %s %" PRIu64 " %u %u\n", rec->seq,
+			cdp_op_name(rec->op), rec->sector, rec->len, rec->flags);
+	c->applied_seq = rec->seq;
+	c->n_rec++;
+	if (c->max_records && c->n_rec >= c->max_records) {
+		/* Crash drill: leave without acking or detaching. */
+		if (c->log)
+			fflush(c->log);
+		fprintf(stderr, "cdp-consume: --max-records reached, exiting without ack\n");
+		_exit(9);
+	}
+	if (rec->op == CDP_OP_FLUSH || rec->op == CDP_OP_MARK) {
+		rec->op == CDP_OP_FLUSH ? c->n_flush++ : c->n_mark++;
+		return sync_applied(c);
+	}
+	if (c->unsynced_bytes >= c->ack_bytes)
+		return sync_applied(c);
+	return 0;
+}
+
+static int in_sync(struct consumer *c)
+{
+	struct cdp_volinfo vi;
+
+	if (cdp_nl_attach(c->nl, c->volume, &vi))	/* re-attach = status */
+		return 0;
+	return vi.state == CDP_STATE_REPLICATING || vi.state == CDP_STATE_DEGRADED ?
+		!vi.queued_records && !vi.resync_left && vi.last_seq == c->acked_seq : 0;
+}
+
+static int run(struct consumer *c, int exit_synced)
+{
+	struct cdp_volinfo vi;
+	int r;
+
+	r = cdp_nl_attach(c->nl, c->volume, &vi);
+	if (r) {
+		fprintf(stderr, "cdp-consume: attach %s: %s\n", c->volume, cdp_nl_error(c->nl));
+		return 1;
+	}
+	c->applied_seq = c->synced_seq = c->acked_seq = vi.acked_seq;
+	fprintf(stderr, "cdp-consume: attached %s state %s acked %" PRIu64 " last %" PRIu64 "\n",
+		c->volume, cdp_state_name(vi.state), vi.acked_seq, vi.last_seq);
+
+	while (!stop_now) {
+		size_t n = 0;
+
+		r = cdp_nl_fetch(c->nl, c->volume, c->applied_seq, c->max_bytes,
+				 apply, c, &n);
+		if (r) {
+			fprintf(stderr, "cdp-consume: fetch: %s\n", cdp_nl_error(c->nl));
+			return 1;
+		}
+		if (flush_ack(c))
+			return 1;
+		if (n)
+			continue;
+		/* Idle: make the applied records durable and ack them. */
+		if (sync_and_ack(c))
+			return 1;
+		if ((exit_synced || stop_synced) && in_sync(c))
+			break;
+		{
+			struct cdp_nl_event ev;
+
+			r = cdp_nl_event_wait(c->ev, 200, &ev);
+			if (r && r != -ETIMEDOUT && r != -EINTR) {
+				fprintf(stderr, "cdp-consume: %s\n", cdp_nl_error(c->ev));
+				return 1;
+			}
+		}
+	}
+	if (sync_and_ack(c))
+		return 1;
+	cdp_nl_detach(c->nl, c->volume);
+	return 0;
+}
+
+static int print_vol(const struct cdp_volinfo *vi, void *arg)
+{
+	(void)arg;
+	printf("%s mode %s state %s queued %" PRIu64 "/%" PRIu64 "B last %" PRIu64
+	       " acked %" PRIu64 " dirty %" PRIu64 "/%" PRIu64 " resync_left %" PRIu64
+	       " resynced %" PRIu64 " consumer %u generation %" PRIu64 "\n",
+	       vi->volume, vi->mode ? "sync" : "async", cdp_state_name(vi->state),
+	       vi->queued_records, vi->queued_bytes, vi->last_seq, vi->acked_seq,
+	       vi->dirty, vi->regions, vi->resync_left, vi->resynced, vi->consumer,
+	       vi->generation);
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: cdp-consume [--max-bytes N] [--ack-bytes N] [--exit-synced] [--no-ack]\n"
+		"                   [--max-records N] [--log FILE] VOLUME REPLICA\n"
+		"       cdp-consume --list\n"
+		"       cdp-consume --mark VOLUME\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "max-bytes", required_argument, NULL, 'b' },
+		{ "ack-bytes", required_argument, NULL, 'a' },
+		{ "exit-synced", no_argument, NULL, 'e' },
+		{ "no-ack", no_argument, NULL, 'n' },
+		{ "max-records", required_argument, NULL, 'r' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "list", no_argument, NULL, 'L' },
+		{ "mark", no_argument, NULL, 'M' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct consumer c = { .fd = -1, .ack_bytes = 4 << 20 };
+	int o, exit_synced = 0, list = 0, mark = 0, r;
+	struct sigaction sa = { .sa_handler = on_term };
+	struct stat st;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'b': c.max_bytes = strtoul(optarg, NULL, 0); break;
+		case 'a': c.ack_bytes = strtoull(optarg, NULL, 0); break;
+		case 'e': exit_synced = 1; break;
+		case 'n': c.no_ack = 1; break;
+		case 'r': c.max_records = strtoull(optarg, NULL, 0); break;
+		case 'l':
+			c.log = fopen(optarg, "a");
+			if (!c.log) {
+				perror(optarg);
+				return 2;
+			}
+			break;
+		case 'L': list = 1; break;
+		case 'M': mark = 1; break;
+		default: usage();
+		}
+	}
+	r = cdp_nl_open(&c.nl);
+	if (r) {
+		fprintf(stderr, "cdp-consume: %s\n", c.nl ? cdp_nl_error(c.nl) : strerror(-r));
+		return 1;
+	}
+	if (list) {
+		r = cdp_nl_list(c.nl, print_vol, NULL);
+		if (r)
+			fprintf(stderr, "cdp-consume: list: %s\n", cdp_nl_error(c.nl));
+		return r ? 1 : 0;
+	}
+	if (mark) {
+		uint64_t seq;
+
+		if (optind + 1 != argc)
+			usage();
+		r = cdp_nl_mark(c.nl, argv[optind], &seq);
+		if (r) {
+			fprintf(stderr, "cdp-consume: mark: %s\n", cdp_nl_error(c.nl));
+			return 1;
+		}
+		printf("%" PRIu64 "\n", seq);
+		return 0;
+	}
+	if (optind + 2 != argc)
+		usage();
+	c.volume = argv[optind];
+	c.fd = open(argv[optind + 1], O_RDWR);
+	if (c.fd < 0 || fstat(c.fd, &st)) {
+		fprintf(stderr, "cdp-consume: %s: %s\n", argv[optind + 1], strerror(errno));
+		return 2;
+	}
+	c.is_blk = S_ISBLK(st.st_mode);
+	r = cdp_nl_open(&c.ev);
+	if (!r)
+		r = cdp_nl_subscribe(c.ev);
+	if (r) {
+		fprintf(stderr, "cdp-consume: events: %s\n", c.ev ? cdp_nl_error(c.ev) : strerror(-r));
+		return 1;
+	}
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+
+	r = run(&c, exit_synced);
+	fprintf(stderr,
+		"cdp-consume: applied %" PRIu64 " records (%" PRIu64 " writes, %" PRIu64
+		" discards, %" PRIu64 " zeroes, %" PRIu64 " flushes, %" PRIu64 " marks, %"
+		PRIu64 " resync), %" PRIu64 " bytes, %" PRIu64 " acks, last seq %" PRIu64 "\n",
+		c.n_rec, c.n_write, c.n_discard, c.n_zero, c.n_flush, c.n_mark, c.n_resync,
+		c.bytes, c.n_ack, c.applied_seq);
+	if (c.log)
+		fclose(c.log);
+	cdp_nl_close(c.ev);
+	cdp_nl_close(c.nl);
+	close(c.fd);
+	return r;
+}
