@@ -21,7 +21,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: cdpctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
 		"       cdpctl help\n"
-		"where  OBJECT := { archive }\n"
+		"where  OBJECT := { volume | archive }\n"
+		"       volume commands are also top-level: protect unprotect activate list status monitor verify\n"
 		"       OPTIONS := { -j[son] | -c[atalog] PATH | -h[elp] | -V[ersion] }\n"
 		"Exit codes: 0 ok, 1 failed, 2 usage error, 3 data check failed.\n"
 		"See cdpctl(8).\n");
@@ -38,6 +39,14 @@ static const struct cmd {
 	int (*func)(int argc, char **argv);
 } cmds[] = {
 	{ "archive",	do_archive },
+	{ "volume",	do_volume },
+	{ "protect",	do_protect },
+	{ "unprotect",	do_unprotect },
+	{ "activate",	do_activate },
+	{ "list",	do_list },
+	{ "status",	do_status },
+	{ "monitor",	do_monitor },
+	{ "verify",	do_verify },
 	{ "help",	do_help },
 };
 

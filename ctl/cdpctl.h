@@ -9,6 +9,7 @@
 #define CDPCTL_H
 
 #include "catalog.h"
+#include "config.h"
 
 /* Exit codes (documented in cdpctl(8)). */
 enum {
@@ -23,6 +24,18 @@ extern int json;			/* -j/--json */
 extern const char *catalog_opt;		/* -c/--catalog PATH, NULL = default */
 
 int do_archive(int argc, char **argv);
+int do_volume(int argc, char **argv);
+/* the volume commands are also top-level words: cdpctl protect ... */
+int do_protect(int argc, char **argv);
+int do_unprotect(int argc, char **argv);
+int do_activate(int argc, char **argv);
+int do_list(int argc, char **argv);
+int do_status(int argc, char **argv);
+int do_monitor(int argc, char **argv);
+int do_verify(int argc, char **argv);
+
+/* cdp.conf, loaded on first use; exits with a message when it is bad. */
+const struct cdp_config *cdpctl_config(void);
 
 /* Argument helpers in the iproute2 manner; each exits with CDP_EXIT_USAGE. */
 void incomplete_command(void) __attribute__((noreturn));

@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cdpd_control.c - the control socket (docs/cdpd-control.md): SNAP and
+ * STATUS. One thread accepts; each connection gets a short-lived thread of
+ * its own, so a slow snapshot never blocks `cdpctl status`.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <rbd/librbd.h>
+
+#include "cdpd.h"
+#include "nl.h"
+#include "rbd_apply.h"
+#include "rbd_apply_conn.h"
+#include "util.h"
+
+#define MAX_GROUP	16
+
+static int listen_fd = -1;
+static pthread_t accept_thread;
+
+static int send_line(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int send_line(int fd, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	if (n > (int)sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	return send(fd, buf, n, MSG_NOSIGNAL) == n ? 0 : -EPIPE;
+}
+
+/* One '\n'-terminated line within @timeout_ms; 0, -ETIMEDOUT or -EPIPE. */
+static int read_line(int fd, char *buf, size_t len, int timeout_ms)
+{
+	double deadline = cdp_mono() + timeout_ms / 1000.0;
+	size_t n = 0;
+
+	while (n + 1 < len) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int left = (int)((deadline - cdp_mono()) * 1000);
+
+		if (left <= 0 || poll(&p, 1, left) <= 0)
+			return -ETIMEDOUT;
+		if (read(fd, buf + n, 1) != 1)
+			return -EPIPE;
+		if (buf[n] == '\n') {
+			buf[n] = '\0';
+			return 0;
+		}
+		n++;
+	}
+	return -EINVAL;
+}
+
+static bool valid_name(const char *s)
+{
+	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-");
+
+	return n && !s[n] && n < 100;
+}
+
+/* Open the volume's image on a private connection (existence check, cleanup). */
+static int open_image(struct vol *v, struct rbd_apply_conn *c, char *err, size_t len)
+{
+	struct rbd_apply_opts o = {
+		.conf = cfg.ceph_conf, .keyring = cfg.keyring[0] ? cfg.keyring : NULL,
+		.client_id = cfg.client_id, .pool = v->pool, .image = v->image,
+		.op_timeout_s = cfg.op_timeout_s,
+	};
+
+	memset(c, 0, sizeof(*c));
+	return rbd_apply_conn_open(c, &o, err, len);
+}
+
+static void remove_snap(struct vol *v, const char *name)
+{
+	struct rbd_apply_conn c;
+	char err[256];
+
+	if (open_image(v, &c, err, sizeof(err))) {
+		cdpd_log(LOG_ERR, "%s: cannot remove partial group snapshot %s: %s", v->name, name, err);
+		return;
+	}
+	rbd_snap_unprotect(c.img, name);
+	if (rbd_snap_remove(c.img, name))
+		cdpd_log(LOG_ERR, "%s: cannot remove partial group snapshot %s", v->name, name);
+	rbd_apply_conn_close(&c);
+}
+
+struct snap_req {
+	int fd;
+	char name[128];
+	int protect;
+	int timeout_ms;
+	int n;
+	struct vol *vols[MAX_GROUP];
+	struct pending_snap *ps[MAX_GROUP];
+};
+
+static int parse_snap(struct snap_req *q, char *args)
+{
+	char *save, *tok;
+	int i = 0;
+
+	tok = strtok_r(args, " ", &save);
+	while (tok) {
+		if (i == 0) {
+			if (!valid_name(tok) || !strncmp(tok, "cdp-pre-resync-", 15))
+				return send_line(q->fd, "ERR 22 invalid snapshot name '%s'", tok), -EINVAL;
+			snprintf(q->name, sizeof(q->name), "%s", tok);
+		} else if (i == 1) {
+			q->protect = !strcmp(tok, "1");
+		} else if (i == 2) {
+			q->timeout_ms = atoi(tok);
+		} else {
+			struct vol *v;
+
+			if (q->n == MAX_GROUP)
+				return send_line(q->fd, "ERR 7 at most %d volumes in one group", MAX_GROUP), -E2BIG;
+			pthread_mutex_lock(&registry_lock);
+			v = vol_find(tok);
+			pthread_mutex_unlock(&registry_lock);
+			if (!v || v->exited)
+				return send_line(q->fd, "ERR 19 volume %s is not served by cdpd (protect it with cdpctl protect, and check dmsetup table)", tok), -ENODEV;
+			q->vols[q->n++] = v;
+		}
+		i++;
+		tok = strtok_r(NULL, " ", &save);
+	}
+	if (q->n == 0)
+		return send_line(q->fd, "ERR 22 usage: SNAP <name> <protect> <timeout_ms> <vol>..."), -EINVAL;
+	if (q->timeout_ms <= 0)
+		q->timeout_ms = cfg.snap_timeout_s * 1000;
+	return 0;
+}
+
+/* Every member attached and consistent, within the timeout. */
+static int wait_ready(struct snap_req *q)
+{
+	double deadline = cdp_mono() + q->timeout_ms / 1000.0;
+	int i, ok;
+
+	for (;;) {
+		ok = 1;
+		for (i = 0; i < q->n; i++) {
+			pthread_mutex_lock(&q->vols[i]->lock);
+			ok &= q->vols[i]->attached && q->vols[i]->consistent;
+			pthread_mutex_unlock(&q->vols[i]->lock);
+		}
+		if (ok)
+			return 0;
+		if (cdp_mono() > deadline)
+			break;
+		usleep(100 * 1000);
+	}
+	for (i = 0; i < q->n; i++) {
+		struct vol *v = q->vols[i];
+
+		if (!v->attached)
+			return send_line(q->fd, "ERR 107 volume %s is not attached: %s", v->name,
+					 v->error[0] ? v->error : "cdpd is connecting"), -ENOTCONN;
+	}
+	return send_line(q->fd, "ERR 16 resync in progress: the replica is not consistent yet (retry when 'cdpctl status' says consistent)"), -EBUSY;
+}
+
+static int check_absent(struct snap_req *q)
+{
+	struct rbd_apply_conn c;
+	char err[256];
+	bool exists;
+	int i, r;
+
+	for (i = 0; i < q->n; i++) {
+		r = open_image(q->vols[i], &c, err, sizeof(err));
+		if (r)
+			return send_line(q->fd, "ERR %d %s", -r, err), r;
+		r = rbd_snap_exists(c.img, q->name, &exists);
+		rbd_apply_conn_close(&c);
+		if (!r && exists)
+			return send_line(q->fd, "ERR 17 snapshot %s@%s already exists (choose another --name)",
+					 q->vols[i]->image, q->name), -EEXIST;
+	}
+	return 0;
+}
+
+/* Insert a MARK in every member and register its snapshot; reply MARKED. */
+static int mark_all(struct snap_req *q)
+{
+	char reply[1024] = "MARKED";
+	struct cdp_nl *nl;
+	int i, r = 0;
+
+	if (cdp_nl_open(&nl))
+		return send_line(q->fd, "ERR 19 cannot reach dm-cdp over netlink"), -ENODEV;
+	for (i = 0; i < q->n && !r; i++) {
+		struct vol *v = q->vols[i];
+		struct pending_snap *p = calloc(1, sizeof(*p));
+
+		if (!p) {
+			r = -ENOMEM;
+			break;
+		}
+		snprintf(p->name, sizeof(p->name), "%s", q->name);
+		p->protect = q->protect;
+		/* held across the MARK: the worker cannot pass the record unseen */
+		pthread_mutex_lock(&v->lock);
+		r = cdp_nl_mark(nl, v->name, &p->seq);
+		if (!r) {
+			p->next = v->snaps;
+			v->snaps = p;
+			q->ps[i] = p;
+		}
+		pthread_mutex_unlock(&v->lock);
+		if (r) {
+			send_line(q->fd, "ERR %d MARK on %s failed: %s", -r, v->name, cdp_nl_error(nl));
+			free(p);
+		} else {
+			snprintf(reply + strlen(reply), sizeof(reply) - strlen(reply), " %s=%llu",
+				 v->name, (unsigned long long)p->seq);
+		}
+	}
+	cdp_nl_close(nl);
+	if (!r)
+		r = send_line(q->fd, "%s", reply);
+	return r;
+}
+
+/* Wait for every member's snapshot, then DONE, or clean up and ERR. */
+static void finish(struct snap_req *q, int failed)
+{
+	double deadline = cdp_mono() + q->timeout_ms / 1000.0;
+	char err[300] = "", done[1024] = "DONE";
+	int i, bad = failed;
+
+	for (i = 0; i < q->n; i++) {
+		struct vol *v = q->vols[i];
+		struct pending_snap *p = q->ps[i];
+		struct timespec ts;
+
+		if (!p)
+			continue;
+		pthread_mutex_lock(&v->lock);
+		while (!bad && (p->state == SNAP_WAIT || p->state == SNAP_RUNNING)) {
+			double left = deadline - cdp_mono();
+
+			if (left <= 0) {
+				snprintf(err, sizeof(err), "110 timed out waiting for %s to reach the mark",
+					 v->name);
+				bad = 1;
+				break;
+			}
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			pthread_cond_timedwait(&v->cond, &v->lock, &ts);
+		}
+		if (p->state == SNAP_FAILED && !err[0]) {
+			snprintf(err, sizeof(err), "%d %s: %s", -p->rc, v->name, p->err);
+			bad = 1;
+		}
+		pthread_mutex_unlock(&v->lock);
+	}
+	for (i = 0; i < q->n; i++) {
+		struct vol *v = q->vols[i];
+		struct pending_snap *p = q->ps[i], **pp;
+		int created;
+
+		if (!p)
+			continue;
+		pthread_mutex_lock(&v->lock);
+		created = p->state == SNAP_DONE;
+		if (p->state == SNAP_RUNNING) {
+			p->state = SNAP_CANCELLED;	/* on_snap removes it later */
+			p = NULL;
+		} else {
+			for (pp = &v->snaps; *pp; pp = &(*pp)->next)
+				if (*pp == p) {
+					*pp = p->next;
+					break;
+				}
+		}
+		pthread_mutex_unlock(&v->lock);
+		if (p && !bad)
+			snprintf(done + strlen(done), sizeof(done) - strlen(done), " %s=%llu",
+				 v->name, (unsigned long long)p->seq);
+		if (bad && created)
+			remove_snap(v, q->name);
+		free(p);
+	}
+	if (bad)
+		send_line(q->fd, "ERR %s", err[0] ? err : "5 snapshot failed");
+	else
+		send_line(q->fd, "%s", done);
+}
+
+static void do_snap(int fd, char *args)
+{
+	struct snap_req q = { .fd = fd };
+	char line[64];
+	int r;
+
+	if (parse_snap(&q, args) || wait_ready(&q) || check_absent(&q))
+		return;
+	if (send_line(fd, "READY"))
+		return;
+	/* the client freezes now; a vanished client leaves nothing behind */
+	r = read_line(fd, line, sizeof(line), q.timeout_ms);
+	if (r || strcmp(line, "MARK"))
+		return;
+	r = mark_all(&q);
+	cdpd_log(LOG_INFO, "snapshot %s: %d volume(s) marked%s", q.name, q.n, r ? " (failed)" : "");
+	finish(&q, r != 0);
+}
+
+static void do_status(int fd)
+{
+	struct vol *v;
+	double now = cdp_now();
+
+	pthread_mutex_lock(&registry_lock);
+	for (v = volumes; v; v = v->next) {
+		pthread_mutex_lock(&v->lock);
+		send_line(fd, "VOL %s image=%s/%s state=%s applied=%llu acked=%llu last=%llu lag_bytes=%llu lag_s=%.3f consistent=%d error=%s",
+			  v->name, v->pool, v->image,
+			  v->exited ? "stopped" : v->attached ? "attached" : "waiting",
+			  (unsigned long long)v->durable_seq, (unsigned long long)v->acked_seq,
+			  (unsigned long long)v->kernel_last_seq, (unsigned long long)v->queued_bytes,
+			  v->oldest_pending > 0 ? now - v->oldest_pending : 0.0, v->consistent,
+			  v->error[0] ? v->error : "-");
+		pthread_mutex_unlock(&v->lock);
+	}
+	pthread_mutex_unlock(&registry_lock);
+	send_line(fd, "END");
+}
+
+static void *conn_thread(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	char line[1024];
+
+	if (!read_line(fd, line, sizeof(line), 5000)) {
+		if (!strncmp(line, "SNAP ", 5))
+			do_snap(fd, line + 5);
+		else if (!strcmp(line, "STATUS"))
+			do_status(fd);
+		else
+			send_line(fd, "ERR 22 unknown request (SNAP, STATUS)");
+	}
+	close(fd);
+	return NULL;
+}
+
+static void *accept_loop(void *arg)
+{
+	while (!cdpd_quit) {
+		struct pollfd p = { .fd = listen_fd, .events = POLLIN };
+		pthread_t t;
+		int fd;
+
+		if (poll(&p, 1, 500) <= 0)
+			continue;
+		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (pthread_create(&t, NULL, conn_thread, (void *)(intptr_t)fd)) {
+			close(fd);
+			continue;
+		}
+		pthread_detach(t);
+	}
+	return NULL;
+}
+
+int control_start(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *path = getenv("CDP_CONTROL_SOCKET");
+	char dir[sizeof(sa.sun_path)], *slash;
+
+	if (!path)
+		path = cfg.control_socket;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		cdpd_log(LOG_ERR, "control socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0700);
+	}
+	unlink(path);
+	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    chmod(path, 0600) || listen(listen_fd, 16)) {
+		cdpd_log(LOG_ERR, "cannot listen on %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	return pthread_create(&accept_thread, NULL, accept_loop, NULL) ? -EAGAIN : 0;
+}
+
+void control_stop(void)
+{
+	if (listen_fd < 0)
+		return;
+	pthread_join(accept_thread, NULL);
+	close(listen_fd);
+	unlink(getenv("CDP_CONTROL_SOCKET") ? getenv("CDP_CONTROL_SOCKET") : cfg.control_socket);
+}

@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cdpd_volume.c - one worker per protected volume: attach to its stream,
+ * fetch records, apply them to the RBD image through rbd_apply, ACK what is
+ * durable, take snapshots at their MARK records.
+ *
+ * Ordering and durability live in rbd_apply; this file decides *when* to
+ * make things durable (FLUSH/MARK records, or every ack_interval_ms while
+ * records are outstanding) and owns the volume's consistency state:
+ * resync records arrive in region order, so the replica is not
+ * crash-consistent from the first of them until the kernel reports the
+ * resync finished and everything up to that point is durable. A
+ * "pre-resync" snapshot is taken before the first one is applied.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cdpd.h"
+#include "nl.h"
+#include "rbd_apply.h"
+#include "util.h"
+
+struct worker {
+	struct vol *v;
+	struct cdp_nl *nl;
+	struct rbd_apply *ap;
+	uint64_t next_seq;		/* fetch records after this one */
+	int in_resync;			/* resync records seen, not yet reported done */
+	double last_ack, last_list;
+	/* completion times of records not yet durable, to report lag in seconds */
+	uint64_t ring_seq[4096];
+	double ring_time[4096];
+	unsigned int ring_head, ring_tail;
+};
+
+static void ring_push(struct worker *w, uint64_t seq, double t)
+{
+	unsigned int n = sizeof(w->ring_seq) / sizeof(w->ring_seq[0]);
+
+	if (w->ring_head - w->ring_tail == n)
+		return;		/* full: lag is then only approximate */
+	w->ring_seq[w->ring_head % n] = seq;
+	w->ring_time[w->ring_head % n] = t;
+	w->ring_head++;
+}
+
+/* rbd_apply callback, in this thread: everything <= seq is on the image. */
+static void on_durable(void *arg, uint64_t seq)
+{
+	struct worker *w = arg;
+	struct vol *v = w->v;
+	unsigned int n = sizeof(w->ring_seq) / sizeof(w->ring_seq[0]);
+
+	while (w->ring_tail != w->ring_head && w->ring_seq[w->ring_tail % n] <= seq)
+		w->ring_tail++;
+	pthread_mutex_lock(&v->lock);
+	v->durable_seq = seq;
+	v->oldest_pending = w->ring_tail == w->ring_head ? 0 : w->ring_time[w->ring_tail % n];
+	pthread_mutex_unlock(&v->lock);
+}
+
+static void on_snap(void *arg, uint64_t seq, const char *name, int rc)
+{
+	struct worker *w = arg;
+	struct vol *v = w->v;
+	struct pending_snap *p, **pp;
+
+	pthread_mutex_lock(&v->lock);
+	for (pp = &v->snaps; (p = *pp);) {
+		if (strcmp(p->name, name) || p->seq > seq) {
+			pp = &p->next;
+			continue;
+		}
+		if (p->state == SNAP_CANCELLED) {
+			/* its requester gave up: the snapshot exists but nobody records it */
+			cdpd_log(LOG_WARNING, "%s: snapshot %s completed after its request timed out; remove it with 'rbd snap rm %s/%s@%s' if unwanted",
+				 v->name, name, v->pool, v->image, name);
+			*pp = p->next;
+			free(p);
+			continue;
+		}
+		if (p->state == SNAP_RUNNING) {
+			p->state = rc ? SNAP_FAILED : SNAP_DONE;
+			p->rc = rc;
+			if (rc)
+				snprintf(p->err, sizeof(p->err), "RBD snapshot %s@%s failed: %s",
+					 v->image, name, strerror(-rc));
+		}
+		pp = &p->next;
+	}
+	pthread_cond_broadcast(&v->cond);
+	pthread_mutex_unlock(&v->lock);
+	if (strncmp(name, "cdp-pre-resync-", 15))
+		cdpd_log(rc ? LOG_ERR : LOG_INFO, "%s: snapshot %s at seq %llu %s", v->name,
+			 name, (unsigned long long)seq, rc ? strerror(-rc) : "created");
+}
+
+static void on_log(void *arg, int level, const char *msg)
+{
+	struct worker *w = arg;
+
+	cdpd_log(level, "%s: %s", w->v->name, msg);
+}
+
+/* A MARK record: the snapshot registered for it (if any) is taken here. */
+static void mark_reached(struct worker *w, uint64_t seq)
+{
+	struct vol *v = w->v;
+	struct pending_snap *p;
+
+	/* the control thread holds v->lock while it inserts a MARK */
+	pthread_mutex_lock(&v->lock);
+	for (p = v->snaps; p; p = p->next) {
+		if (p->seq != seq || p->state != SNAP_WAIT)
+			continue;
+		if (!v->consistent) {
+			p->state = SNAP_FAILED;
+			p->rc = -EBUSY;
+			snprintf(p->err, sizeof(p->err),
+				 "resync started before the mark: the replica is not consistent");
+			continue;
+		}
+		p->rc = rbd_apply_snapshot(w->ap, p->name, p->protect);
+		p->state = p->rc ? SNAP_FAILED : SNAP_RUNNING;
+		if (p->rc)
+			snprintf(p->err, sizeof(p->err), "cannot queue snapshot: %s",
+				 strerror(-p->rc));
+	}
+	pthread_cond_broadcast(&v->cond);
+	pthread_mutex_unlock(&v->lock);
+}
+
+static void start_resync(struct worker *w, uint64_t seq)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "cdp-pre-resync-%lld-%llu", (long long)time(NULL),
+		 (unsigned long long)seq);
+	/* a full barrier before the first out-of-order record: a consistent point */
+	if (rbd_apply_snapshot(w->ap, name, 0))
+		cdpd_log(LOG_WARNING, "%s: cannot take the pre-resync snapshot", w->v->name);
+	else
+		cdpd_log(LOG_NOTICE, "%s: resync starts at seq %llu; replica inconsistent until it ends (snapshot %s kept)",
+			 w->v->name, (unsigned long long)seq, name);
+	w->in_resync = 1;
+	pthread_mutex_lock(&w->v->lock);
+	w->v->consistent = 0;
+	pthread_mutex_unlock(&w->v->lock);
+}
+
+static int on_record(const struct cdp_record *r, void *arg)
+{
+	struct worker *w = arg;
+	struct rbd_apply_rec rec = {
+		.seq = r->seq, .offset = r->sector << 9, .length = r->len,
+		.op = r->op, .flags = r->flags, .data = r->data,
+	};
+	int ret;
+
+	if (r->op == CDP_OP_FLUSH || r->op == CDP_OP_MARK)
+		rec.length = 0;
+	if ((r->flags & CDP_REC_F_RESYNC) && !w->in_resync)
+		start_resync(w, r->seq);
+	while ((ret = rbd_apply_submit(w->ap, &rec)) == -EAGAIN)
+		rbd_apply_wait(w->ap, 100);
+	if (ret) {
+		/* a record the engine refuses cannot be skipped: stop, reattach later */
+		cdpd_log(LOG_ERR, "%s: record seq %llu (%s, sector %llu, %u bytes) refused: %s",
+			 w->v->name, (unsigned long long)r->seq, cdp_op_name(r->op),
+			 (unsigned long long)r->sector, r->len, strerror(-ret));
+		return ret;
+	}
+	ring_push(w, r->seq, r->time_ns / 1e9);
+	w->next_seq = r->seq;
+	if (r->op == CDP_OP_MARK)
+		mark_reached(w, r->seq);
+	return 0;
+}
+
+static int find_info(const struct cdp_volinfo *vi, void *arg)
+{
+	struct cdp_volinfo *out = arg;
+
+	if (strcmp(vi->volume, out->volume))
+		return 0;
+	*out = *vi;
+	return 1;
+}
+
+/* Refresh kernel-side numbers; end a resync once the kernel says it ended. */
+static void refresh(struct worker *w)
+{
+	struct vol *v = w->v;
+	struct cdp_volinfo vi;
+
+	memset(&vi, 0, sizeof(vi));
+	snprintf(vi.volume, sizeof(vi.volume), "%s", v->name);
+	if (cdp_nl_list(w->nl, find_info, &vi) != 1)
+		return;
+	pthread_mutex_lock(&v->lock);
+	v->kernel_last_seq = vi.last_seq;
+	v->queued_bytes = vi.queued_bytes;
+	if (vi.state != CDP_STATE_SYNCING && vi.state != CDP_STATE_TRACKING &&
+	    vi.resync_left == 0 && v->durable_seq >= vi.last_seq && !v->consistent) {
+		v->consistent = 1;
+		w->in_resync = 0;
+		cdpd_log(LOG_NOTICE, "%s: resync applied, replica consistent at seq %llu",
+			 v->name, (unsigned long long)v->durable_seq);
+	}
+	pthread_mutex_unlock(&v->lock);
+}
+
+static void set_error(struct vol *v, const char *msg)
+{
+	pthread_mutex_lock(&v->lock);
+	if (strcmp(v->error, msg))
+		cdpd_log(msg[0] ? LOG_WARNING : LOG_INFO, "%s: %s", v->name,
+			 msg[0] ? msg : "serving");
+	snprintf(v->error, sizeof(v->error), "%s", msg);
+	pthread_mutex_unlock(&v->lock);
+}
+
+/* Connect both ends. 0 when serving, -errno (after a message) to retry later. */
+static int connect_volume(struct worker *w)
+{
+	struct vol *v = w->v;
+	struct rbd_apply_opts o = {
+		.conf = cfg.ceph_conf, .keyring = cfg.keyring[0] ? cfg.keyring : NULL,
+		.client_id = cfg.client_id, .pool = v->pool, .image = v->image,
+		.op_timeout_s = cfg.op_timeout_s, .max_inflight = cfg.max_inflight,
+		.durable_cb = on_durable, .snap_cb = on_snap, .log_cb = on_log, .cb_arg = w,
+	};
+	struct cdp_volinfo vi;
+	char err[256], msg[600];
+	int r;
+
+	r = rbd_apply_open(&o, &w->ap, err, sizeof(err));
+	if (r) {
+		snprintf(msg, sizeof(msg), "replica %s/%s unavailable: %s", v->pool, v->image, err);
+		set_error(v, msg);
+		return r;
+	}
+	r = cdp_nl_attach(w->nl, v->name, &vi);
+	if (r) {
+		snprintf(msg, sizeof(msg), "cannot attach: %s", cdp_nl_error(w->nl));
+		set_error(v, msg);
+		rbd_apply_close(w->ap);
+		w->ap = NULL;
+		return r;
+	}
+	w->next_seq = vi.acked_seq;
+	w->in_resync = vi.state == CDP_STATE_SYNCING || vi.state == CDP_STATE_TRACKING;
+	w->ring_head = w->ring_tail = 0;
+	pthread_mutex_lock(&v->lock);
+	v->attached = 1;
+	v->consistent = !w->in_resync;
+	v->acked_seq = v->durable_seq = v->fetched_seq = vi.acked_seq;
+	v->kernel_last_seq = vi.last_seq;
+	pthread_mutex_unlock(&v->lock);
+	set_error(v, "");
+	cdpd_log(LOG_INFO, "%s: attached, resuming after acked seq %llu (%s)", v->name,
+		 (unsigned long long)vi.acked_seq, cdp_state_name(vi.state));
+	return 0;
+}
+
+static void disconnect_volume(struct worker *w)
+{
+	pthread_mutex_lock(&w->v->lock);
+	w->v->attached = 0;
+	pthread_mutex_unlock(&w->v->lock);
+	if (w->ap)
+		rbd_apply_close(w->ap);	/* what was not durable is redelivered */
+	w->ap = NULL;
+	cdp_nl_detach(w->nl, w->v->name);
+}
+
+/* ACK what became durable; ask for durability when records wait too long. */
+static void ack_progress(struct worker *w, int idle)
+{
+	struct vol *v = w->v;
+	uint64_t durable = rbd_apply_durable_seq(w->ap);
+	double now = cdp_mono();
+
+	if (now - w->last_ack >= cfg.ack_interval_ms / 1000.0 || idle) {
+		if (w->next_seq > durable)
+			rbd_apply_sync(w->ap);
+		w->last_ack = now;
+	}
+	if (durable > v->acked_seq && !cdp_nl_ack(w->nl, v->name, durable)) {
+		pthread_mutex_lock(&v->lock);
+		v->acked_seq = durable;
+		pthread_mutex_unlock(&v->lock);
+	}
+}
+
+static int serve(struct worker *w)
+{
+	struct vol *v = w->v;
+	uint32_t batch = cfg.fetch_kb * 1024;
+	size_t count;
+	int r;
+
+	while (!v->stop && !cdpd_quit) {
+		r = cdp_nl_fetch(w->nl, v->name, w->next_seq, batch, on_record, w, &count);
+		if (r) {
+			char msg[300];
+
+			snprintf(msg, sizeof(msg), "fetch failed: %s", cdp_nl_error(w->nl));
+			set_error(v, msg);
+			return r;
+		}
+		pthread_mutex_lock(&v->lock);
+		v->fetched_seq = w->next_seq;
+		pthread_mutex_unlock(&v->lock);
+		rbd_apply_process(w->ap);
+		ack_progress(w, count == 0);
+		if (cdp_mono() - w->last_list > (v->consistent ? 1.0 : 0.2)) {
+			refresh(w);
+			w->last_list = cdp_mono();
+		}
+		if (count == 0)
+			rbd_apply_wait(w->ap, 20);	/* idle: completions or a short nap */
+	}
+	/* clean stop: make what we have durable and ACK it */
+	if (!rbd_apply_sync(w->ap))
+		rbd_apply_drain(w->ap, cfg.op_timeout_s * 1000);
+	ack_progress(w, 0);
+	return 0;
+}
+
+void *vol_worker(void *arg)
+{
+	struct worker *w;
+	unsigned int backoff = 1;
+
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		goto out;
+	w->v = arg;
+	while (!w->v->stop && !cdpd_quit) {
+		if (!w->nl && cdp_nl_open(&w->nl)) {
+			set_error(w->v, "cannot open the dm_cdp netlink family: is dm-cdp loaded?");
+			w->nl = NULL;
+		} else if (!connect_volume(w)) {
+			backoff = 1;
+			int r = serve(w);
+
+			if (r == -ENOENT || r == -ENODEV)
+				w->v->stop = 1;	/* the volume's table is gone */
+			disconnect_volume(w);
+			continue;
+		}
+		sleep(backoff);
+		backoff = backoff < 30 ? backoff * 2 : 30;
+	}
+	if (w->nl)
+		cdp_nl_close(w->nl);
+	free(w);
+out:
+	((struct vol *)arg)->exited = 1;
+	return NULL;
+}
