@@ -161,6 +161,39 @@ const char *archive_disc_name(const struct archive_disc *d, char *buf, size_t le
 	return buf;
 }
 
+void archive_disc_cut_chunks(struct archive_disc *d, uint32_t *first_cut,
+			     uint32_t *ncut, uint32_t *nfiles)
+{
+	IsoDirIter *it;
+	IsoNode *dir, *node;
+
+	*first_cut = UINT32_MAX;
+	*ncut = *nfiles = 0;
+	if (iso_tree_path_to_node(d->image, "/chunks", &dir) != 1 ||
+	    iso_node_get_type(dir) != LIBISO_DIR ||
+	    iso_dir_get_children((IsoDir *)dir, &it) < 0)
+		return;
+	while (iso_dir_iter_next(it, &node) == 1) {
+		unsigned int idx;
+		uint32_t lba;
+		uint64_t end;
+
+		if (iso_node_get_type(node) != LIBISO_FILE ||
+		    sscanf(iso_node_get_name(node), "%u.bin", &idx) != 1 ||
+		    iso_file_get_old_image_lba((IsoFile *)node, &lba, 0) < 0)
+			continue;
+		(*nfiles)++;
+		end = (uint64_t)lba * 2048 +
+		      (uint64_t)iso_stream_get_size(iso_file_get_stream((IsoFile *)node));
+		if (d->used && end > d->used) {
+			(*ncut)++;
+			if (idx < *first_cut)
+				*first_cut = idx;
+		}
+	}
+	iso_dir_iter_free(it);
+}
+
 int archive_disc_read_chunk(struct archive_disc *d, uint32_t idx, uint8_t *buf,
 			    char *err, size_t errlen)
 {

@@ -48,4 +48,13 @@ const char *archive_disc_name(const struct archive_disc *d, char *buf, size_t le
 int archive_disc_read_chunk(struct archive_disc *d, uint32_t idx, uint8_t *buf,
 			    char *err, size_t errlen);
 
+/*
+ * For a disc whose manifest is lost: which chunk files lie (partly) beyond
+ * the end of the disc image. *first_cut = UINT32_MAX if none; *nfiles is the
+ * number of chunk files in its directory. Only meaningful for images whose
+ * size is known (pseudo-drives, d->used != 0).
+ */
+void archive_disc_cut_chunks(struct archive_disc *d, uint32_t *first_cut,
+			     uint32_t *ncut, uint32_t *nfiles);
+
 #endif

@@ -63,6 +63,25 @@ static void open_discs(struct restore *r)
 			problem(r, "%s", err);
 }
 
+/* Name what a disc without manifest lost: the chunks cut off by truncation. */
+static void report_lost_manifest(struct restore *r, struct archive_disc *d,
+				 const char *name)
+{
+	uint32_t first_cut, ncut, nfiles;
+	char path[64];
+
+	archive_disc_cut_chunks(d, &first_cut, &ncut, &nfiles);
+	if (ncut) {
+		archive_chunk_path(first_cut, path, sizeof(path));
+		problem(r, "%s is truncated at byte %llu: chunk %u (%s) and %u more chunk file(s) are cut off, and MANIFEST.TXT with the hashes of its %u chunk(s) is lost; none restored",
+			name, (unsigned long long)d->used, first_cut, path, ncut - 1,
+			nfiles);
+	} else {
+		problem(r, "%s: %s; none of its %u chunk(s) can be verified, none restored",
+			name, d->manifest_err, nfiles);
+	}
+}
+
 /* Sort the given discs: good ones by number; report every other one. */
 static int accept_discs(struct restore *r)
 {
@@ -80,8 +99,7 @@ static int accept_discs(struct restore *r)
 				name, d->id, d->manifest_ok ? " of " : "",
 				d->manifest_ok ? d->m.volume : "", r->id);
 		} else if (!d->manifest_ok) {
-			problem(r, "%s: %s; none of its chunks can be verified, none restored",
-				name, d->manifest_err);
+			report_lost_manifest(r, d, name);
 		} else if (!r->hdr) {
 			r->hdr = &d->m;
 			r->by_no = calloc(d->m.ndiscs, sizeof(*r->by_no));

@@ -5,9 +5,10 @@
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$TOP/tests/lib/tap.sh"
 source "$TOP/tests/lib/ceph.sh"
-CDPCTL=$TOP/ctl/cdpctl
-
 WORK=$(mktemp -d /tmp/cdp-archive-test.XXXXXX)
+# a private copy: a rebuild of ctl/cdpctl during the test must not hit us
+CDPCTL=$WORK/cdpctl
+cp "$TOP/ctl/cdpctl" "$CDPCTL" 2>/dev/null
 export CDP_STATE_DIR=$WORK/state
 CAT=$CDP_STATE_DIR/catalog.db
 
