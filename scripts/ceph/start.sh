@@ -177,6 +177,8 @@ mgr_data = $DIR/mgr
 keyring = $DIR/mgr/keyring
 [client]
 keyring = $DIR/keyring
+# Several client processes at once: one admin socket each.
+admin_socket = $DIR/run/\$name.\$pid.asok
 # librados waits forever for a down OSD unless these are set.
 rados_osd_op_timeout = 30
 rados_mon_op_timeout = 30
