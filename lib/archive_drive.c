@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -128,9 +129,46 @@ static const char *status_name(enum burn_disc_status s)
 	}
 }
 
+/*
+ * libburn treats a stdio pseudo-drive as overwritable media and calls any
+ * file "blank": it would write over an earlier archive. We emulate
+ * write-once media instead: a pseudo-disc is blank only if its file is
+ * absent or empty, or (block device) its first 64 KiB are zeros.
+ */
+static int stdio_blank(const char *path, char *why, size_t len)
+{
+	static const uint8_t zero[65536];
+	uint8_t buf[sizeof(zero)];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (stat(path, &st))
+		return errno == ENOENT;
+	if (S_ISREG(st.st_mode)) {
+		snprintf(why, len, "a file of %lld bytes", (long long)st.st_size);
+		return st.st_size == 0;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = pread(fd, buf, sizeof(buf), 0);
+	close(fd);
+	snprintf(why, len, "a device holding data");
+	return n >= 0 && !memcmp(buf, zero, (size_t)n);
+}
+
+/* Rewritable optical media could silently lose an archive: BD-R it is. */
+static int rewritable(const char *profile)
+{
+	return strstr(profile, "RW") || strstr(profile, "RE") || strstr(profile, "RAM");
+}
+
 int archive_drive_check_blank(struct archive_drive *d, uint64_t need,
 			      char *err, size_t errlen)
 {
+	char why[64] = "";
+
 	enum burn_disc_status s;
 	const char *addr = d->addr;
 
@@ -139,6 +177,19 @@ int archive_drive_check_blank(struct archive_drive *d, uint64_t need,
 	if (s == BURN_DISC_EMPTY) {
 		snprintf(err, errlen, "drive %s has no medium: insert a blank BD-R", addr);
 		return -ENOMEDIUM;
+	}
+	if (d->stdio && s == BURN_DISC_BLANK &&
+	    !stdio_blank(archive_drive_path(addr), why, sizeof(why))) {
+		snprintf(err, errlen,
+			 "medium in %s is not blank: it is %s; remove or empty that file, or give another stdio: path",
+			 archive_drive_path(addr), why);
+		return -EEXIST;
+	}
+	if (!d->stdio && rewritable(d->medium)) {
+		snprintf(err, errlen,
+			 "medium in %s is %s, a rewritable disc: archives go to write-once media (BD-R)",
+			 addr, d->medium);
+		return -EMEDIUMTYPE;
 	}
 	if (s != BURN_DISC_BLANK) {
 		snprintf(err, errlen, d->stdio ?
