@@ -160,6 +160,11 @@ static int spec_check(const struct policy_spec *s, char *err, size_t errlen)
 		snprintf(err, errlen, "the snapshot interval must be longer than zero: e.g. --every 15m");
 		return -EINVAL;
 	}
+	if (s->interval_s % 60) {
+		snprintf(err, errlen,
+			 "the snapshot interval must be whole minutes (cron starts the scheduler once a minute): e.g. --every 15m");
+		return -EINVAL;
+	}
 	if (s->keep_last < 0 || s->keep_hourly < 0 || s->keep_daily < 0 ||
 	    s->keep_weekly < 0 || s->keep_monthly < 0) {
 		snprintf(err, errlen, "--keep-* counts cannot be negative");
@@ -633,4 +638,53 @@ int policy_get(struct catalog *c, const char *name, struct policy *p,
 	if (!found)
 		return no_such_policy(c, name, err, errlen);
 	return 0;
+}
+
+struct policy_vec {
+	struct policy *v;
+	size_t n, cap;
+};
+
+static int append_one(const struct policy *p, void *arg)
+{
+	struct policy_vec *pv = arg;
+
+	if (pv->n == pv->cap) {
+		size_t cap = pv->cap ? 2 * pv->cap : 16;
+		struct policy *v = realloc(pv->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		pv->v = v;
+		pv->cap = cap;
+	}
+	copy_one(p, &pv->v[pv->n++]);
+	return 0;
+}
+
+int policy_list(struct catalog *c, struct policy **out, size_t *n, char *err,
+		size_t errlen)
+{
+	struct policy_vec pv = { NULL, 0, 0 };
+	int found, ret;
+
+	ret = policy_walk(c, NULL, append_one, &pv, &found, err, errlen);
+	if (ret == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	if (ret) {
+		policy_list_free(pv.v, pv.n);
+		return ret;
+	}
+	*out = pv.v;
+	*n = pv.n;
+	return 0;
+}
+
+void policy_list_free(struct policy *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		policy_free(&v[i]);
+	free(v);
 }

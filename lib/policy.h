@@ -86,6 +86,10 @@ int policy_get(struct catalog *c, const char *name, struct policy *p,
 int policy_foreach(struct catalog *c, int (*fn)(const struct policy *p, void *arg),
 		   void *arg, char *err, size_t errlen);
 void policy_free(struct policy *p);
+/* Every policy into a new array (free with policy_list_free). */
+int policy_list(struct catalog *c, struct policy **out, size_t *n, char *err,
+		size_t errlen);
+void policy_list_free(struct policy *v, size_t n);
 
 /*
  * Append an event row tied to a policy (policy_id 0 = none) and, when

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * schedule_snap.c - take a policy's snapshot. This is the one place that
+ * decides *how*:
+ *
+ *  - volumes served by cdpd: exactly what a user's `cdpctl snap create`
+ *    does (pre hook, FIFREEZE, MARK through cdpd, thaw, post hook, RBD
+ *    snapshot + protect, catalog rows), run as a subprocess so the scheduler
+ *    can never take a less consistent snapshot than the CLI. The rows it
+ *    writes are then tagged with the policy. (Switch to a library call here
+ *    once lib/snap* offers one.)
+ *  - 'external' volumes (an RBD image registered for archiving and
+ *    scheduling that no cdpd writes to): direct mode, the RBD snapshot is
+ *    created and protected here and the rows are inserted here. There is no
+ *    application to quiesce, so policies with --freeze/--pre/--post are
+ *    refused for them when they are added.
+ */
+#include "schedule_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SNAP_MAX_MEMBERS	64
+
+struct member {
+	int64_t id;
+	char name[128], pool[128], image[128];
+};
+
+static int load_members(struct catalog *c, const struct policy *p,
+			struct member *m, int max)
+{
+	sqlite3_stmt *st;
+	int n = 0;
+
+	if (sqlite3_prepare_v2(catalog_db(c),
+			       "SELECT id, name, rbd_pool, rbd_image FROM volumes"
+			       " WHERE id = ?1 OR id IN"
+			       "  (SELECT volume_id FROM group_members WHERE group_id = ?2)"
+			       " ORDER BY name", -1, &st, NULL) != SQLITE_OK)
+		return catalog_fail(c, "read the policy's volumes");
+	sqlite3_bind_int64(st, 1, p->volume_id);
+	sqlite3_bind_int64(st, 2, p->group_id);
+	while (n < max && sqlite3_step(st) == SQLITE_ROW) {
+		m[n].id = sqlite3_column_int64(st, 0);
+		snprintf(m[n].name, sizeof(m[n].name), "%s", sqlite3_column_text(st, 1));
+		snprintf(m[n].pool, sizeof(m[n].pool), "%s", sqlite3_column_text(st, 2));
+		snprintf(m[n].image, sizeof(m[n].image), "%s", sqlite3_column_text(st, 3));
+		n++;
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int insert_rows(struct sched_ctx *x, const struct policy *p,
+		       const struct member *m, int n, const char *name)
+{
+	struct catalog *c = x->cat;
+	sqlite3_stmt *st;
+	int i, ret;
+
+	ret = catalog_begin(c);
+	if (ret)
+		return ret;
+	if (sqlite3_prepare_v2(catalog_db(c),
+			       "INSERT INTO snapshots (volume_id, name, created_at, group_id,"
+			       " group_snap, freeze_result, policy_id, protected, state)"
+			       " VALUES (?, ?, ?, nullif(?, 0), CASE WHEN ? THEN ?2 END,"
+			       " 'none', ?, 1, 'live')", -1, &st, NULL) != SQLITE_OK) {
+		ret = catalog_fail(c, "record snapshot");
+		catalog_rollback(c);
+		return ret;
+	}
+	for (i = 0; i < n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, m[i].id);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, x->o->now);
+		sqlite3_bind_int64(st, 4, p->group_id);
+		sqlite3_bind_int(st, 5, p->group_id != 0);
+		sqlite3_bind_int64(st, 6, p->id);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			ret = catalog_fail(c, "record snapshot");
+			sqlite3_finalize(st);
+			catalog_rollback(c);
+			return ret;
+		}
+	}
+	sqlite3_finalize(st);
+	return catalog_commit(c);
+}
+
+static int take_direct(struct sched_ctx *x, const struct policy *p,
+		       const struct member *m, int n, const char *name,
+		       char *err, size_t errlen)
+{
+	char ignore[256];
+	int made, ret = 0;
+
+	if (!x->rbd && !(x->rbd = sched_rbd_new()))
+		return -ENOMEM;
+	for (made = 0; made < n; made++) {
+		ret = sched_rbd_snap_create(x->rbd, m[made].pool, m[made].image, name,
+					    err, errlen);
+		if (ret)
+			break;
+	}
+	if (!ret) {
+		ret = insert_rows(x, p, m, n, name);
+		if (!ret)
+			return 0;
+		snprintf(err, errlen, "%s", catalog_errmsg(x->cat));
+	}
+	/* all or nothing: remove what this attempt created */
+	while (made-- > 0)
+		sched_rbd_snap_prune(x->rbd, m[made].pool, m[made].image, name, ignore,
+				     sizeof(ignore));
+	return ret;
+}
+
+static int take_cdpd(struct sched_ctx *x, const struct policy *p,
+		     const struct member *m, int n, const char *name,
+		     char *err, size_t errlen)
+{
+	const char *argv[16 + SNAP_MAX_MEMBERS];
+	static const char sql[] =
+		"UPDATE snapshots SET policy_id = ?1 WHERE name = ?2 AND volume_id IN"
+		" (SELECT id FROM volumes WHERE id = ?3 OR id IN"
+		"  (SELECT volume_id FROM group_members WHERE group_id = ?4))";
+	char out[1024];
+	sqlite3_stmt *st;
+	int a = 0, i, ret;
+
+	argv[a++] = x->o->cdpctl;
+	if (x->o->catalog) {
+		argv[a++] = "-c";
+		argv[a++] = x->o->catalog;
+	}
+	argv[a++] = "snap";
+	argv[a++] = "create";
+	for (i = 0; i < n; i++)
+		argv[a++] = m[i].name;
+	argv[a++] = "--name";
+	argv[a++] = name;
+	argv[a++] = "--protect";
+	if (p->freeze_mnt) {
+		argv[a++] = "--freeze";
+		argv[a++] = p->freeze_mnt;
+	}
+	if (p->pre_cmd) {
+		argv[a++] = "--pre";
+		argv[a++] = p->pre_cmd;
+	}
+	if (p->post_cmd) {
+		argv[a++] = "--post";
+		argv[a++] = p->post_cmd;
+	}
+	argv[a] = NULL;
+	ret = sched_exec(argv, out, sizeof(out));
+	if (ret) {
+		snprintf(err, errlen, "cdpctl snap create %s failed (exit %d): %s", name,
+			 ret, out[0] ? out : "no message");
+		return -EIO;
+	}
+	if (sqlite3_prepare_v2(catalog_db(x->cat), sql, -1, &st, NULL) != SQLITE_OK) {
+		catalog_fail(x->cat, "tag snapshot");
+		snprintf(err, errlen, "%s", catalog_errmsg(x->cat));
+		return -EIO;
+	}
+	sqlite3_bind_int64(st, 1, p->id);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, p->volume_id);
+	sqlite3_bind_int64(st, 4, p->group_id);
+	ret = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(catalog_db(x->cat)) : -1;
+	sqlite3_finalize(st);
+	if (ret != n) {
+		snprintf(err, errlen,
+			 "cdpctl snap create %s succeeded but the catalog has %d of %d snapshot rows",
+			 name, ret < 0 ? 0 : ret, n);
+		return -EIO;
+	}
+	return 0;
+}
+
+int sched_snap_take(struct sched_ctx *x, const struct policy *p,
+		    const char *name, char *err, size_t errlen)
+{
+	struct member m[SNAP_MAX_MEMBERS];
+	int n;
+
+	n = load_members(x->cat, p, m, SNAP_MAX_MEMBERS);
+	if (n < 0) {
+		snprintf(err, errlen, "%s", catalog_errmsg(x->cat));
+		return n;
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "policy %s has no volume left (were they removed?)",
+			 p->name);
+		return -ENOENT;
+	}
+	if (p->external)
+		return take_direct(x, p, m, n, name, err, errlen);
+	return take_cdpd(x, p, m, n, name, err, errlen);
+}
