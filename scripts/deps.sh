@@ -10,7 +10,7 @@ PKGS=(
 	ceph-mon ceph-osd ceph-mgr ceph-common librbd-dev librados-dev rbd-nbd
 	libnl-3-dev libnl-genl-3-dev libsqlite3-dev sqlite3
 	libburn-dev libisofs-dev xorriso libcmocka-dev fio dkms libdevmapper-dev
-	sparse linux-source-6.1 libssl-dev
+	sparse linux-source-6.1 libssl-dev time python3
 	tgt tgt-rbd open-iscsi thin-provisioning-tools
 )
 
