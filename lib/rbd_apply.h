@@ -116,7 +116,9 @@ int rbd_apply_snapshot(struct rbd_apply *a, const char *name, int protect);
 /*
  * Make everything submitted so far durable and report it (an internal
  * barrier with the last submitted seq): for streams without FLUSH markers.
- * -EAGAIN when the window is full (as for submit).
+ * A no-op when that is already durable or a barrier already ends the
+ * stream, so it may be called on every idle tick. -EAGAIN when the window
+ * is full (as for submit).
  */
 int rbd_apply_sync(struct rbd_apply *a);
 

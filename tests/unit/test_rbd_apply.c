@@ -560,6 +560,29 @@ static void test_snapshot_is_a_full_barrier(void **state)
 	close_engine(f);
 }
 
+static void test_sync_does_not_pile_up(void **state)
+{
+	struct fixture *f = open_engine(0, 0, 0);
+
+	assert_int_equal(rbd_apply_sync(f->a), 0);	/* nothing submitted */
+	assert_int_equal(m.nops, 0);
+	W(f, 1, 0, 4096);
+	assert_int_equal(rbd_apply_sync(f->a), 0);
+	assert_int_equal(rbd_apply_sync(f->a), 0);	/* same end: no second barrier */
+	FLUSH(f, 2);
+	assert_int_equal(rbd_apply_sync(f->a), 0);	/* a FLUSH ends the stream */
+	complete(f, 0, 0);
+	assert_int_equal(m.nops, 2);			/* one sync flush */
+	complete(f, 1, 0);
+	assert_int_equal(rbd_apply_durable_seq(f->a), 1);
+	assert_int_equal(m.nops, 3);			/* the FLUSH record */
+	complete(f, 2, 0);
+	assert_int_equal(rbd_apply_durable_seq(f->a), 2);
+	assert_int_equal(rbd_apply_sync(f->a), 0);	/* all durable */
+	assert_int_equal(m.nops, 3);
+	close_engine(f);
+}
+
 static void test_drain_times_out_while_stuck(void **state)
 {
 	struct fixture *f = open_engine(0, 0, 0);
@@ -683,6 +706,7 @@ int main(void)
 		cmocka_unit_test(test_bad_records_rejected),
 		cmocka_unit_test(test_payload_is_copied),
 		cmocka_unit_test(test_snapshot_is_a_full_barrier),
+		cmocka_unit_test(test_sync_does_not_pile_up),
 		cmocka_unit_test(test_drain_times_out_while_stuck),
 		cmocka_unit_test(test_model_random_stream),
 	};
