@@ -21,7 +21,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: cdpctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
 		"       cdpctl help\n"
-		"where  OBJECT := { volume | archive | policy | schedule }\n"
+		"where  OBJECT := { volume | snap | restore | catalog | archive | policy | schedule }\n"
 		"       volume commands are also top-level: protect unprotect activate list status monitor verify\n"
 		"       OPTIONS := { -j[son] | -c[atalog] PATH | -h[elp] | -V[ersion] }\n"
 		"Exit codes: 0 ok, 1 failed, 2 usage error, 3 data check failed.\n"
@@ -39,6 +39,9 @@ static const struct cmd {
 	int (*func)(int argc, char **argv);
 } cmds[] = {
 	{ "archive",	do_archive },
+	{ "snap",	do_snap },
+	{ "restore",	do_restore },
+	{ "catalog",	do_catalog },
 	{ "policy",	do_policy },
 	{ "schedule",	do_schedule },
 	{ "volume",	do_volume },

@@ -24,6 +24,9 @@ extern int json;			/* -j/--json */
 extern const char *catalog_opt;		/* -c/--catalog PATH, NULL = default */
 
 int do_archive(int argc, char **argv);
+int do_snap(int argc, char **argv);
+int do_restore(int argc, char **argv);
+int do_catalog(int argc, char **argv);
 int do_policy(int argc, char **argv);
 int do_schedule(int argc, char **argv);
 int do_volume(int argc, char **argv);
