@@ -171,8 +171,9 @@ static int parse_chunk(struct parser *ps, const char *l)
 		   &c.length, c.sha256, path) != 5 || strlen(c.sha256) != 64)
 		return bad(ps, "bad chunk record");
 	archive_chunk_path(c.idx, want, sizeof(want));
-	if (strcmp(path, want) || c.idx >= p->total_chunks ||
-	    c.length == 0 || c.length > p->chunk_size)
+	if (strcmp(path, want))
+		return bad(ps, "chunk %u is stored as %s, expected %s", c.idx, path, want);
+	if (c.idx >= p->total_chunks || c.length == 0 || c.length > p->chunk_size)
 		return bad(ps, "chunk %u out of range", c.idx);
 	if (p->nchunks && c.idx <= p->chunks[p->nchunks - 1].idx)
 		return bad(ps, "chunk %u out of order", c.idx);

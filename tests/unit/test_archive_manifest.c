@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests of the archive plan (extents -> chunks -> discs) and of the
+ * manifest/README text format (render, parse, reject damage). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "archive.h"
+
+static void header(struct archive_plan *p, uint64_t chunk, uint64_t cap)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->id, sizeof(p->id), "00112233445566778899aabbccddeeff");
+	snprintf(p->volume, sizeof(p->volume), "db1");
+	snprintf(p->pool, sizeof(p->pool), "rbd");
+	snprintf(p->image, sizeof(p->image), "vol");
+	snprintf(p->snap, sizeof(p->snap), "daily-1");
+	p->image_size = 64 << 20;
+	p->snap_seq = 42;
+	p->snap_time = 1700000000;
+	p->created = 1700000100;
+	p->chunk_size = chunk;
+	p->capacity = cap;
+}
+
+static const struct archive_extent ext[] = {
+	{ 4096, 100000 }, { 1 << 20, 3 << 20 }, { 40 << 20, 65536 },
+};
+
+static void test_plan_cuts_chunks(void **state)
+{
+	struct archive_plan p;
+	char err[256];
+	uint64_t sum = 0, img = 0;
+	size_t i;
+
+	header(&p, 1 << 20, 3 << 20);
+	assert_int_equal(archive_plan_build(&p, ext, 3, err, sizeof(err)), 0);
+	assert_int_equal(p.data_bytes, 100000 + (3 << 20) + 65536);
+	assert_int_equal(p.nchunks, 4);		/* 3.16 MiB in 1 MiB chunks */
+	for (i = 0; i < p.npieces; i++) {
+		const struct archive_piece *pc = &p.pieces[i];
+
+		assert_true(pc->chunk_off + pc->len <= p.chunk_size);
+		assert_true(pc->img_off >= img);	/* image order */
+		img = pc->img_off + pc->len;
+		sum += pc->len;
+	}
+	assert_int_equal(sum, p.data_bytes);
+	for (i = 0; i + 1 < p.nchunks; i++)
+		assert_int_equal(p.chunks[i].length, p.chunk_size);
+	/* 3 MiB discs hold two 1 MiB chunks plus overhead */
+	assert_int_equal(p.ndiscs, 2);
+	assert_int_equal(p.discs[0].nchunks, 2);
+	assert_int_equal(p.discs[1].first_chunk, 2);
+	for (i = 0; i < p.ndiscs; i++)
+		assert_true(p.discs[i].est_bytes <= p.capacity);
+	archive_plan_free(&p);
+}
+
+static void test_plan_capacity_too_small(void **state)
+{
+	struct archive_plan p;
+	char err[512];
+
+	header(&p, 1 << 20, 1 << 20);
+	assert_int_equal(archive_plan_build(&p, ext, 3, err, sizeof(err)), -ENOSPC);
+	assert_non_null(strstr(err, "use a larger --capacity or a smaller --chunk-size"));
+	archive_plan_free(&p);
+	header(&p, 1000, 1 << 30);
+	assert_int_equal(archive_plan_build(&p, ext, 3, err, sizeof(err)), -EINVAL);
+	archive_plan_free(&p);
+}
+
+static void test_plan_empty_image(void **state)
+{
+	struct archive_plan p;
+	char err[256];
+
+	header(&p, 1 << 20, 25ULL << 30);
+	assert_int_equal(archive_plan_build(&p, NULL, 0, err, sizeof(err)), 0);
+	assert_int_equal(p.nchunks, 0);
+	assert_int_equal(p.ndiscs, 1);
+	archive_plan_free(&p);
+}
+
+static void built(struct archive_plan *p)
+{
+	char err[256];
+	uint32_t i;
+
+	header(p, 1 << 20, 3 << 20);
+	assert_int_equal(archive_plan_build(p, ext, 3, err, sizeof(err)), 0);
+	for (i = 0; i < p->ndiscs; i++)
+		snprintf(p->discs[i].label, sizeof(p->discs[i].label), "LBL-%u", i + 1);
+}
+
+static void test_manifest_round_trip(void **state)
+{
+	struct archive_plan p, m;
+	char err[256], *t0, *t1;
+	size_t l0, l1;
+	uint32_t i;
+
+	built(&p);
+	/* the length is final before any hash is known */
+	t0 = archive_manifest_render(&p, 2, &l0);
+	for (i = 0; i < p.nchunks; i++)
+		memset(p.chunks[i].sha256, 'a' + (int)i, 64);
+	memset(p.image_sha256, 'f', 64);
+	t1 = archive_manifest_render(&p, 2, &l1);
+	assert_int_equal(l0, l1);
+	assert_int_equal(archive_manifest_parse(t1, l1, &m, err, sizeof(err)), 0);
+	assert_string_equal(m.id, p.id);
+	assert_string_equal(m.snap, "daily-1");
+	assert_int_equal(m.snap_seq, 42);
+	assert_int_equal(m.this_disc, 2);
+	assert_int_equal(m.ndiscs, 2);
+	assert_string_equal(m.discs[1].label, "LBL-2");
+	assert_int_equal(m.nchunks, p.discs[1].nchunks);
+	assert_int_equal(m.chunks[0].idx, 2);
+	assert_memory_equal(m.chunks[0].sha256, p.chunks[2].sha256, 64);
+	assert_memory_equal(m.image_sha256, p.image_sha256, 64);	/* last disc */
+	archive_plan_free(&m);
+	free(t0);
+	free(t1);
+	/* disc 1 is not the last: no image hash on it */
+	t1 = archive_manifest_render(&p, 1, &l1);
+	assert_int_equal(archive_manifest_parse(t1, l1, &m, err, sizeof(err)), 0);
+	assert_string_equal(m.image_sha256, "");
+	archive_plan_free(&m);
+	free(t1);
+	/* the full record (Ceph) lists every chunk */
+	t1 = archive_manifest_render(&p, 0, &l1);
+	assert_int_equal(archive_manifest_parse(t1, l1, &m, err, sizeof(err)), 0);
+	assert_int_equal(m.nchunks, p.nchunks);
+	assert_int_equal(m.npieces, p.npieces);
+	archive_plan_free(&m);
+	free(t1);
+	archive_plan_free(&p);
+}
+
+/* parse text with one line replaced (or cut), expect a refusal */
+static void expect_bad(const char *text, const char *from, const char *to,
+		       const char *why)
+{
+	struct archive_plan m;
+	char err[256], *copy = strdup(text), *at = strstr(copy, from);
+	char buf[8192];
+
+	assert_non_null(at);
+	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - copy), copy, to,
+		 to ? at + strlen(from) : "");
+	assert_int_equal(archive_manifest_parse(buf, strlen(buf), &m, err, sizeof(err)),
+			 -EBADMSG);
+	free(copy);
+	if (!strstr(err, why))
+		fail_msg("expected \"%s\" in: %s", why, err);
+}
+
+static void test_manifest_rejects_damage(void **state)
+{
+	struct archive_plan p;
+	char *t;
+	size_t l;
+
+	built(&p);
+	t = archive_manifest_render(&p, 1, &l);
+	expect_bad(t, "end\n", "", "truncated");
+	expect_bad(t, "CDP-ARCHIVE-MANIFEST 1", "XYZ 1", "not a cdp archive manifest");
+	expect_bad(t, "CDP-ARCHIVE-MANIFEST 1", "CDP-ARCHIVE-MANIFEST 9", "format version 9");
+	expect_bad(t, "piece 0 0 4096 100000", "piece 0 0 67108000 100000", "bounds");
+	expect_bad(t, "chunk 1 1 ", "chunk 3 1 ", "chunk 3 is stored as chunks/00000001.bin");
+	expect_bad(t, "chunk 1 1 1048576", "chunk 1 1 2097152", "chunk 1 out of range");
+	expect_bad(t, "disc 2 LBL-2", "disc 3 LBL-2", "bad disc record");
+	expect_bad(t, "image_size 67108864", "image_size lots", "is not a number");
+	free(t);
+	archive_plan_free(&p);
+}
+
+static void test_readme_identifies_disc(void **state)
+{
+	struct archive_plan p;
+	char id[ARCHIVE_ID_LEN + 1], label[64], *t;
+	uint32_t no, of;
+	size_t l;
+
+	built(&p);
+	t = archive_readme_render(&p, 2, &l);
+	assert_int_equal(archive_readme_identify(t, id, &no, &of, label, sizeof(label)), 0);
+	assert_string_equal(id, p.id);
+	assert_int_equal(no, 2);
+	assert_int_equal(of, 2);
+	assert_string_equal(label, "LBL-2");
+	assert_non_null(strstr(t, "rbd/vol@daily-1"));
+	assert_int_equal(archive_readme_identify("hello", id, &no, &of, label, sizeof(label)),
+			 -EBADMSG);
+	free(t);
+	archive_plan_free(&p);
+}
+
+static void test_capacity_names(void **state)
+{
+	uint64_t v;
+
+	assert_int_equal(cdp_parse_capacity("25G", &v), 0);
+	assert_int_equal(v, 12219392ULL * 2048);
+	assert_int_equal(cdp_parse_capacity("200g", &v), 0);
+	assert_int_equal(v, 97656250ULL * 2048);
+	assert_int_equal(cdp_parse_capacity("700M", &v), 0);
+	assert_int_equal(v, 700ULL << 20);
+	assert_int_equal(cdp_parse_capacity("BD", &v), -EINVAL);
+	assert_true(archive_label_valid("Tape_01-a"));
+	assert_false(archive_label_valid("bad label"));
+	assert_false(archive_label_valid("0123456789012345678901234"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plan_cuts_chunks),
+		cmocka_unit_test(test_plan_capacity_too_small),
+		cmocka_unit_test(test_plan_empty_image),
+		cmocka_unit_test(test_manifest_round_trip),
+		cmocka_unit_test(test_manifest_rejects_damage),
+		cmocka_unit_test(test_readme_identifies_disc),
+		cmocka_unit_test(test_capacity_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
