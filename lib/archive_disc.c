@@ -5,6 +5,8 @@
 #include "archive_iso.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +115,7 @@ int archive_disc_open(const char *addr, struct archive_disc **out, char *err,
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
+	d->fd = -1;
 	snprintf(d->addr, sizeof(d->addr), "%s", addr);
 	ret = iso_data_source_new_from_file(path, &src);
 	if (ret >= 0)
@@ -136,6 +139,7 @@ int archive_disc_open(const char *addr, struct archive_disc **out, char *err,
 	}
 	d->image = image;
 	d->used = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+	d->fd = open(path, O_RDONLY | O_CLOEXEC);
 	identify(d);
 	*out = d;
 	return 0;
@@ -146,6 +150,8 @@ void archive_disc_close(struct archive_disc *d)
 	if (!d)
 		return;
 	archive_plan_free(&d->m);
+	if (d->fd >= 0)
+		close(d->fd);
 	if (d->image)
 		iso_image_unref(d->image);
 	free(d);
@@ -159,6 +165,46 @@ const char *archive_disc_name(const struct archive_disc *d, char *buf, size_t le
 	else
 		snprintf(buf, len, "disc in %s", d->addr);
 	return buf;
+}
+
+/*
+ * A chunk file is one contiguous extent on our discs: read it with one
+ * pread instead of libisofs' 2 KiB block reads (verify speed matters on a
+ * 200 GB disc). Anything else goes through the libisofs stream.
+ */
+static int read_file_data(struct archive_disc *d, IsoFile *file, IsoStream *s,
+			  uint8_t *buf, uint64_t len, uint64_t *got)
+{
+	struct iso_file_section *sec = NULL;
+	int nsec = 0, ret;
+
+	*got = 0;
+	if (d->fd >= 0 && iso_file_get_old_image_sections(file, &nsec, &sec, 0) == 1 &&
+	    nsec == 1 && sec[0].size == len) {
+		off_t off = (off_t)sec[0].block * 2048;
+
+		free(sec);
+		while (*got < len) {
+			ssize_t n = pread(d->fd, buf + *got, (size_t)(len - *got),
+					  off + (off_t)*got);
+
+			if (n <= 0)
+				return n < 0 ? -errno : -EIO;
+			*got += (uint64_t)n;
+		}
+		return 0;
+	}
+	free(sec);
+	ret = iso_stream_open(s);
+	while (ret >= 0 && *got < len) {
+		ret = iso_stream_read(s, buf + *got, (size_t)(len - *got));
+		if (ret == 0)
+			break;
+		if (ret > 0)
+			*got += (uint64_t)ret;
+	}
+	iso_stream_close(s);
+	return ret < 0 ? ret : 0;
 }
 
 void archive_disc_cut_chunks(struct archive_disc *d, uint32_t *first_cut,
@@ -224,15 +270,7 @@ int archive_disc_read_chunk(struct archive_disc *d, uint32_t idx, uint8_t *buf,
 			 (unsigned long long)c->length);
 		return -EBADMSG;
 	}
-	ret = iso_stream_open(s);
-	while (ret >= 0 && got < c->length) {
-		ret = iso_stream_read(s, buf + got, (size_t)(c->length - got));
-		if (ret == 0)
-			break;
-		if (ret > 0)
-			got += (uint64_t)ret;
-	}
-	iso_stream_close(s);
+	ret = read_file_data(d, (IsoFile *)node, s, buf, c->length, &got);
 	if (ret < 0 || got != c->length) {
 		snprintf(err, errlen,
 			 "%s: chunk %u (%s) is unreadable after %llu of %llu bytes (disc truncated or damaged)",

@@ -25,6 +25,7 @@ struct archive_disc {
 	struct archive_plan m;		/* valid when manifest_ok */
 	uint64_t used;			/* ISO size in bytes */
 	void *image;			/* IsoImage */
+	int fd;				/* the image, for direct chunk reads */
 };
 
 /*

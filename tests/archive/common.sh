@@ -7,8 +7,9 @@ source "$TOP/tests/lib/tap.sh"
 source "$TOP/tests/lib/ceph.sh"
 WORK=$(mktemp -d /tmp/cdp-archive-test.XXXXXX)
 # a private copy: a rebuild of ctl/cdpctl during the test must not hit us
+# (CDPCTL_BIN=path tests another build)
 CDPCTL=$WORK/cdpctl
-cp "$TOP/ctl/cdpctl" "$CDPCTL" 2>/dev/null
+cp "${CDPCTL_BIN:-$TOP/ctl/cdpctl}" "$CDPCTL" 2>/dev/null
 export CDP_STATE_DIR=$WORK/state
 CAT=$CDP_STATE_DIR/catalog.db
 
