@@ -223,14 +223,18 @@ int cdp_map(struct dm_target *ti, struct bio *bio)
 		return DM_MAPIO_REMAPPED;
 	}
 
+	/*
+	 * One bio, one region: dm core splits writes at max_io_len, but not
+	 * discards and write-zeroes; trim those here, dm resubmits the rest.
+	 */
+	io->region = sector >> cdp->region_shift;
+	if ((bio_end_sector(bio) - 1) >> cdp->region_shift != io->region)
+		dm_accept_partial_bio(bio, cdp_region_start(cdp, io->region + 1) - sector);
+
 	io->kind = CDP_IO_WRITE;
 	io->op = op;
 	io->range.start = sector;
 	io->range.end = bio_end_sector(bio);
-	io->region = sector >> cdp->region_shift;
-	/* dm core splits bios at region boundaries (max_io_len). */
-	if (WARN_ON_ONCE((io->range.end - 1) >> cdp->region_shift != io->region))
-		return DM_MAPIO_KILL;
 
 	if (READ_ONCE(cdp->state) != CDP_STATE_TRACKING) {
 		rec = cdp_rec_alloc(cdp, op, bio->bi_iter.bi_size, GFP_NOWAIT);

@@ -22,6 +22,11 @@
  *   --no-ack          never ACK (a consumer that falls behind)
  *   --max-records N   exit(9) without acking after N records (crash drill)
  *   --log FILE        append "seq op sector len flags" per applied record
+ *   --check-prefix SECTOR:N
+ *                     at every FLUSH marker check that the N 4 KiB blocks at
+ *                     SECTOR of the replica hold a gap-free prefix of blocks
+ *                     written by a sequential writer ("CDPBLK01" + LE64 index,
+ *                     see tests/kernel/guest/seqwriter.py); exit 4 if not
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,6 +58,8 @@ struct consumer {
 	uint32_t max_bytes;
 	uint64_t max_records;
 	int no_ack;
+	uint64_t prefix_sector, prefix_blocks;
+	uint64_t prefix_len, n_prefix;	/* longest prefix seen, checks done */
 	/* counters */
 	uint64_t n_rec, n_write, n_discard, n_zero, n_flush, n_mark, n_resync;
 	uint64_t bytes, n_ack;
@@ -156,6 +163,44 @@ static int sync_and_ack(struct consumer *c)
 	return sync_applied(c) ?: flush_ack(c);
 }
 
+/*
+ * At a consistency point the writer's blocks on the replica must form a
+ * prefix 0..k-1 with nothing after it, and k must never shrink.
+ */
+static void check_prefix(struct consumer *c, uint64_t seq)
+{
+	static const char magic[8] = "CDPBLK01";
+	unsigned char blk[4096];
+	uint64_t i, k = c->prefix_blocks, idx;
+
+	for (i = 0; i < c->prefix_blocks; i++) {
+		off_t off = (off_t)(c->prefix_sector * 512 + i * 4096);
+		int valid;
+
+		if (pread(c->fd, blk, sizeof(blk), off) != (ssize_t)sizeof(blk)) {
+			fprintf(stderr, "cdp-consume: prefix check read: %s\n", strerror(errno));
+			exit(4);
+		}
+		memcpy(&idx, blk + 8, sizeof(idx));
+		valid = !memcmp(blk, magic, 8) && idx == i;
+		if (!valid && k == c->prefix_blocks) {
+			k = i;
+		} else if (valid && k < c->prefix_blocks) {
+			fprintf(stderr, "cdp-consume: FLUSH seq %" PRIu64 ": block %" PRIu64
+				" present after gap at %" PRIu64 ": not prefix-consistent\n",
+				seq, i, k);
+			exit(4);
+		}
+	}
+	if (k < c->prefix_len) {
+		fprintf(stderr, "cdp-consume: FLUSH seq %" PRIu64 ": prefix shrank %" PRIu64
+			" -> %" PRIu64 "\n", seq, c->prefix_len, k);
+		exit(4);
+	}
+	c->prefix_len = k;
+	c->n_prefix++;
+}
+
 static int apply(const struct cdp_record *rec, void *arg)
 {
 	struct consumer *c = arg;
@@ -211,6 +256,8 @@ static int apply(const struct cdp_record *rec, void *arg)
 	}
 	if (rec->op == CDP_OP_FLUSH || rec->op == CDP_OP_MARK) {
 		rec->op == CDP_OP_FLUSH ? c->n_flush++ : c->n_mark++;
+		if (c->prefix_blocks)
+			check_prefix(c, rec->seq);
 		return sync_applied(c);
 	}
 	if (c->unsynced_bytes >= c->ack_bytes)
@@ -293,7 +340,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: cdp-consume [--max-bytes N] [--ack-bytes N] [--exit-synced] [--no-ack]\n"
-		"                   [--max-records N] [--log FILE] VOLUME REPLICA\n"
+		"                   [--max-records N] [--log FILE] [--check-prefix SECTOR:N]\n"
+		"                   VOLUME REPLICA\n"
 		"       cdp-consume --list\n"
 		"       cdp-consume --mark VOLUME\n");
 	exit(2);
@@ -308,6 +356,7 @@ int main(int argc, char **argv)
 		{ "no-ack", no_argument, NULL, 'n' },
 		{ "max-records", required_argument, NULL, 'r' },
 		{ "log", required_argument, NULL, 'l' },
+		{ "check-prefix", required_argument, NULL, 'p' },
 		{ "list", no_argument, NULL, 'L' },
 		{ "mark", no_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
@@ -330,6 +379,11 @@ int main(int argc, char **argv)
 				perror(optarg);
 				return 2;
 			}
+			break;
+		case 'p':
+			if (sscanf(optarg, "%" SCNu64 ":%" SCNu64, &c.prefix_sector,
+				   &c.prefix_blocks) != 2)
+				usage();
 			break;
 		case 'L': list = 1; break;
 		case 'M': mark = 1; break;
@@ -388,6 +442,9 @@ int main(int argc, char **argv)
 		PRIu64 " resync), %" PRIu64 " bytes, %" PRIu64 " acks, last seq %" PRIu64 "\n",
 		c.n_rec, c.n_write, c.n_discard, c.n_zero, c.n_flush, c.n_mark, c.n_resync,
 		c.bytes, c.n_ack, c.applied_seq);
+	if (c.prefix_blocks)
+		fprintf(stderr, "cdp-consume: %" PRIu64 " prefix checks at FLUSH markers passed, prefix %" PRIu64 " blocks\n",
+			c.n_prefix, c.prefix_len);
 	if (c.log)
 		fclose(c.log);
 	cdp_nl_close(c.ev);

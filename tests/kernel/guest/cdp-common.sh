@@ -6,10 +6,14 @@ T=$(mktemp -d /tmp/cdpt.XXXXXX)
 CDP_DEVS=()
 CONS_PID=""
 
-cdp_cleanup() {
+cdp_cleanup_devs() {
 	[ -n "$CONS_PID" ] && kill -9 "$CONS_PID" 2>/dev/null
 	local d
 	for d in "${CDP_DEVS[@]}"; do dmsetup remove --retry "$d" >/dev/null 2>&1; done
+	CDP_DEVS=()
+}
+cdp_cleanup() {
+	cdp_cleanup_devs
 	rm -rf "$T"
 }
 trap cdp_cleanup EXIT
@@ -95,4 +99,7 @@ wait_for() {
 	return 1
 }
 
-state_is() { [ "$(cdp_state "$1")" = "$2" ]; }
+state_is() { [ "$(cdp_state "$1" 2>/dev/null)" = "$2" ]; }
+
+# A precondition failed: stop here (the planned count stays unmet: failure).
+tap_bail() { echo "Bail out! $*"; exit 1; }
