@@ -34,4 +34,4 @@ snap_double_stop() {
 	rm -f "$CDP_CONTROL_SOCKET"
 }
 
-json_get() { /usr/bin/python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
+json_get() { /usr/bin/python3 -c "import json,sys; j=json.load(sys.stdin); print($1)" 2>/dev/null; }

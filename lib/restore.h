@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * restore.h - make a snapshot usable again, never touching the snapshot or
+ * its volume: clone it into a new RBD image (restore_clone.c), then
+ * optionally map the clone on this host (restore_map.c: rbd-nbd or krbd),
+ * export it over iSCSI (restore_iscsi.c: tgt with its rbd backing store),
+ * or hydrate a local disk from it while the application already runs on
+ * that disk (restore_instant.c: dm-clone).
+ *
+ * Every call returns 0 or -errno with a sentence in err naming the object
+ * and the fix.
+ */
+#ifndef CDP_RESTORE_H
+#define CDP_RESTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct restore_clone {
+	char pool[128], image[128];	/* the source volume's image */
+	char snap[128];			/* the snapshot cloned */
+	char clone[128];		/* the new image (same pool) */
+	uint64_t size;
+	time_t snap_time;
+	int replaced;			/* --force removed an old image of that name */
+	double ms;			/* connect + protect + clone */
+};
+
+/*
+ * Clone pool/image@snap into pool/<name>: name NULL means "<image>-<snap>".
+ * The snapshot is protected first when it is not. An existing image of
+ * that name is an error unless force, and even then only an unused clone
+ * (no watchers, no snapshots) is removed; the source image never is.
+ */
+int restore_clone(const char *pool, const char *image, const char *snap,
+		  const char *name, int force, struct restore_clone *out,
+		  char *err, size_t errlen);
+
+/*
+ * Newest snapshot of pool/image (for --failover: the latest consistent
+ * point of the replica). -ENOENT when it has none.
+ */
+int restore_latest_snap(const char *pool, const char *image, char *snap, size_t len,
+			char *err, size_t errlen);
+
+/*---- map ----*/
+
+enum restore_map_kind { RESTORE_MAP_NBD, RESTORE_MAP_KRBD };
+
+/*
+ * Map pool/image read-write on this host; the block device path into dev.
+ * The device is read once (first 4 KiB) before returning, so it is ready
+ * for mount. timeout_s bounds the mapping tool.
+ */
+int restore_map(enum restore_map_kind kind, const char *pool, const char *image,
+		char *dev, size_t devlen, double timeout_s, char *err, size_t errlen);
+int restore_unmap(enum restore_map_kind kind, const char *dev, char *err, size_t errlen);
+
+/*---- iSCSI ----*/
+
+struct restore_iscsi {
+	char iqn[224];
+	int tid;
+	char portal[64];		/* ADDR:PORT the initiator logs in to */
+	char login[512];		/* the iscsiadm lines for the user */
+};
+
+/*
+ * Export pool/image as LUN 1 of a new tgt target (tgtd must run; its
+ * control port is $CDP_TGT_CONTROL_PORT, default tgt's). allow: initiator
+ * address or "ALL". portal: what to tell the initiator (NULL: the first
+ * non-loopback IPv4 address of this host, port 3260).
+ */
+int restore_iscsi_export(const char *pool, const char *image, const char *allow,
+			 const char *portal, struct restore_iscsi *out,
+			 char *err, size_t errlen);
+/* Remove the target that exports pool/image (by its IQN). */
+int restore_iscsi_unexport(const char *pool, const char *image, char *err, size_t errlen);
+
+/*---- instant restore (dm-clone) ----*/
+
+struct restore_instant {
+	char dm_name[128];		/* /dev/mapper/<dm_name> is what the app uses */
+	char source[64];		/* the mapped clone (rbd-nbd) */
+	char dest[256];			/* the local disk being hydrated */
+	char meta[256];			/* dm-clone metadata device */
+	char meta_file[640];		/* its backing file when we made it, else "" */
+	uint64_t sectors;
+	uint32_t region_sectors;
+};
+
+/*
+ * Map the clone, check dest is at least as large, set up a dm-clone device
+ * named dm_name (metadata on meta_dev, or on a loop device over a file
+ * under state_dir), and start hydration. The device is usable on return.
+ */
+int restore_instant_start(const char *pool, const char *image, const char *dest,
+			  const char *dm_name, const char *meta_dev, const char *state_dir,
+			  struct restore_instant *ri, char *err, size_t errlen);
+
+/* Hydration progress from the dm-clone status: regions done / total. */
+int restore_instant_progress(const struct restore_instant *ri, uint64_t *done,
+			     uint64_t *total, char *err, size_t errlen);
+
+/*
+ * Wait until every region is hydrated (status read once a second, cb
+ * called each time with the progress); then replace dm-clone with a
+ * linear table onto dest (live: suspend/reload/resume), unmap the clone
+ * and free the metadata device. The application keeps running throughout.
+ */
+int restore_instant_finish(struct restore_instant *ri,
+			   void (*cb)(uint64_t done, uint64_t total, void *arg), void *arg,
+			   char *err, size_t errlen);
+
+/*---- helpers ----*/
+
+/*
+ * Run argv (no shell), capture stdout into out (trimmed) and stderr into
+ * err; kill after timeout_s. Returns the exit status, or -errno/-ETIMEDOUT.
+ */
+int restore_exec(char *const argv[], char *out, size_t outlen, double timeout_s,
+		 char *err, size_t errlen);
+
+#endif
