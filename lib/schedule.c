@@ -26,14 +26,41 @@ struct policy_run {
 	char first_error[1024];
 };
 
-/* Report and (unless dry run) log one action. */
-static void act(struct sched_ctx *x, const struct policy *p, int64_t volume_id,
-		const char *volume, const char *action, const char *snapshot,
-		const char *level, const char *fmt, ...)
-	__attribute__((format(printf, 8, 9)));
-static void act(struct sched_ctx *x, const struct policy *p, int64_t volume_id,
-		const char *volume, const char *action, const char *snapshot,
-		const char *level, const char *fmt, ...)
+/*
+ * Has this policy logged an event of kind about snapshot within the last
+ * `window` seconds (real time)? Keeps a condition that holds for days (a
+ * clone pinning a snapshot) from adding an event every minute.
+ */
+static int logged_recently(struct catalog *c, int64_t policy_id, const char *kind,
+			   const char *snapshot, double window)
+{
+	sqlite3_stmt *st;
+	int ret = 0;
+
+	if (sqlite3_prepare_v2(catalog_db(c),
+			       "SELECT EXISTS (SELECT 1 FROM events WHERE policy_id = ?1"
+			       " AND kind = ?2 AND time > ?3 AND instr(message, ?4) > 0)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(st, 1, policy_id);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 3, cdp_now() - window);
+	sqlite3_bind_text(st, 4, snapshot, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ret = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* Report and (unless dry run, or `once_per` seconds have not passed since
+ * the same event for this snapshot) log one action. */
+static void act_every(struct sched_ctx *x, const struct policy *p, int64_t volume_id,
+		      const char *volume, const char *action, const char *snapshot,
+		      double once_per, const char *level, const char *fmt, ...)
+	__attribute__((format(printf, 9, 10)));
+static void act_every(struct sched_ctx *x, const struct policy *p, int64_t volume_id,
+		      const char *volume, const char *action, const char *snapshot,
+		      double once_per, const char *level, const char *fmt, ...)
 {
 	struct schedule_action a;
 	char msg[1024], kind[64];
@@ -42,8 +69,9 @@ static void act(struct sched_ctx *x, const struct policy *p, int64_t volume_id,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (!x->o->dry_run) {
-		snprintf(kind, sizeof(kind), "schedule.%s", action);
+	snprintf(kind, sizeof(kind), "schedule.%s", action);
+	if (!x->o->dry_run && !(once_per > 0 && snapshot &&
+				logged_recently(x->cat, p->id, kind, snapshot, once_per))) {
 		policy_event(x->cat, p->id, volume_id, level, kind, "%s", msg);
 	}
 	if (x->o->report) {
@@ -51,6 +79,9 @@ static void act(struct sched_ctx *x, const struct policy *p, int64_t volume_id,
 		x->o->report(&a, x->o->arg);
 	}
 }
+
+#define act(x, p, vid, vol, action, snap, ...) \
+	act_every(x, p, vid, vol, action, snap, 0, __VA_ARGS__)
 
 static void run_error(struct policy_run *r, const char *msg)
 {
@@ -211,8 +242,8 @@ static void prune_one(struct sched_ctx *x, const struct policy *p,
 	ret = sched_rbd_snap_prune(x->rbd, it->pool, it->image, it->name, err, sizeof(err));
 	if (ret == -EBUSY) {
 		r->kept_clones++;
-		act(x, p, it->volume_id, it->volume, "keep-clones", it->name, "warn",
-		    "not pruned: %s", err);
+		act_every(x, p, it->volume_id, it->volume, "keep-clones", it->name,
+			  86400, "warn", "not pruned: %s", err);
 		return;
 	}
 	if (ret && ret != -ENOENT) {
