@@ -65,6 +65,11 @@ int schedule_lock(struct catalog *c, int *fd, char *err, size_t errlen)
 
 void schedule_unlock(int fd)
 {
-	if (fd >= 0)
-		close(fd);
+	if (fd < 0)
+		return;
+	/* no stale pid for the next holder's message */
+	if (ftruncate(fd, 0)) {
+		/* the lock itself is released by close() either way */
+	}
+	close(fd);
 }
