@@ -104,18 +104,37 @@ out:
 	return ret;
 }
 
+/*
+ * Write our pid into the lock file (another descriptor: the flock held
+ * through the inherited one is not affected), so an admin or a test can see
+ * which process runs the archive.
+ */
+static void note_pid(struct catalog *c, int64_t policy_id)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	archive_lock_path(c, policy_id, path, sizeof(path));
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	dprintf(fd, "%ld\n", (long)getpid());
+	close(fd);
+}
+
 int schedule_archive_run(struct catalog *c, const char *policy,
 			 const char *source, const char *cdpctl,
 			 const char *catalog_opt, char *err, size_t errlen)
 {
-	const char *argv[8 + 2 * ARCHIVE_MAX_DRIVES];
+	const char *argv[12 + 2 * ARCHIVE_MAX_DRIVES];
 	char out[1024], cap[32], *drives = NULL, *d, *save;
 	struct policy p;
-	int a = 0, ret;
+	int a = 0, nd = 0, ret;
 
 	ret = policy_get(c, policy, &p, err, errlen);
 	if (ret)
 		return ret;
+	note_pid(c, p.id);
 	argv[a++] = cdpctl;
 	if (catalog_opt) {
 		argv[a++] = "-c";
@@ -124,8 +143,9 @@ int schedule_archive_run(struct catalog *c, const char *policy,
 	argv[a++] = "archive";
 	argv[a++] = "create";
 	argv[a++] = source;
+	argv[a++] = "--batch";		/* nobody is there to change discs */
 	drives = strdup(p.archive_drives ? p.archive_drives : "");
-	for (d = strtok_r(drives, " ", &save); d && a < 4 + 2 * ARCHIVE_MAX_DRIVES;
+	for (d = strtok_r(drives, " ", &save); d && nd++ < ARCHIVE_MAX_DRIVES;
 	     d = strtok_r(NULL, " ", &save)) {
 		argv[a++] = "--drive";
 		argv[a++] = d;
