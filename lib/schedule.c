@@ -9,6 +9,7 @@
  * A policy's failure is recorded (events + last_result) and the run goes on.
  */
 #include "schedule_int.h"
+#include "ceph_catalog.h"
 #include "retention.h"
 #include "schedule_time.h"
 #include "util.h"
@@ -255,6 +256,17 @@ static void prune_one(struct sched_ctx *x, const struct policy *p,
 	if (mark_deleted(x->cat, it->snapshot_id)) {
 		run_error(r, catalog_errmsg(x->cat));
 		return;
+	}
+	/* cdpd's snapshots also have a record in Ceph (ceph_catalog.h), written
+	 * by snap create; direct-mode snapshots of external images have none. */
+	if (!p->external) {
+		struct cat_volume cv;
+
+		if (!volume_catalog_get(x->cat, it->volume, &cv) &&
+		    ceph_catalog_del_snap(&cv, it->name, err, sizeof(err)))
+			act(x, p, it->volume_id, it->volume, "prune-record", it->name, "warn",
+			    "pruned %s@%s, but its record in Ceph stays: %s", it->volume,
+			    it->name, err);
 	}
 	r->pruned++;
 	act(x, p, it->volume_id, it->volume, "prune", it->name, "info",
