@@ -15,7 +15,7 @@
 #include <libburn/libburn.h>
 
 /* libburn fifo between the ISO producer and the drive: 16 MiB. */
-#define FIFO_CHUNK	2048
+#define FIFO_CHUNK	2048	/* a sector: libburn wants the source size a multiple */
 #define FIFO_CHUNKS	8192
 #define POLL_US		20000
 

@@ -2,6 +2,7 @@
 /* archive_iso.c - see archive_iso.h. The IsoStream callbacks run in the
  * libisofs writer thread; the main thread only polls bytes_read. */
 #include "archive_iso.h"
+#include "archive_hash.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -21,10 +22,17 @@
 struct archive_iso_writer {
 	struct archive_plan *plan;
 	struct archive_source *src;
-	struct cdp_sha256 *chunk_hash, *image_hash;
+	struct cdp_sha256 *chunk_hash;
+	struct image_hasher *image_hash;
 	uint64_t image_pos;		/* the image hash covers [0, image_pos) */
 	uint32_t next_chunk;		/* chunks are read in order, once */
-	uint8_t *buf;
+	/*
+	 * Two read buffers: libisofs copies out of bufs[cur] while the image
+	 * hasher may still be on the other one (busy counts its jobs).
+	 */
+	uint8_t *bufs[2];
+	unsigned int busy[2];
+	unsigned int cur;
 	uint64_t bytes_read;		/* atomic: read by the progress poller */
 	int error;
 	char errmsg[512];
@@ -96,13 +104,17 @@ static off_t chunk_get_size(IsoStream *stream)
 	return (off_t)((struct chunk_stream *)stream->data)->c->length;
 }
 
-/* Refill the shared buffer from the next pieces; hash what was read. */
+/* Refill the other buffer from the next pieces; hash what was read. */
 static int chunk_fill(struct chunk_stream *cs)
 {
 	struct archive_iso_writer *w = cs->w;
 	struct archive_plan *p = w->plan;
 	size_t end = cs->c->first_piece + cs->c->npieces;
+	unsigned int b = w->cur ^ 1;
+	uint8_t *buf = w->bufs[b];
 
+	image_hasher_wait(w->image_hash, &w->busy[b]);
+	w->cur = b;
 	cs->buf_len = cs->buf_off = 0;
 	while (cs->buf_len < ARCHIVE_READ_BLOCK && cs->piece < end) {
 		struct archive_piece *pc = &p->pieces[cs->piece];
@@ -113,7 +125,7 @@ static int chunk_fill(struct chunk_stream *cs)
 
 		if (n > left)
 			n = (size_t)left;
-		ret = archive_source_read(w->src, off, w->buf + cs->buf_len, n);
+		ret = archive_source_read(w->src, off, buf + cs->buf_len, n);
 		if (ret) {
 			writer_fail(w, ret, "reading the source at byte %llu: %s",
 				    (unsigned long long)off, strerror(-ret));
@@ -124,9 +136,9 @@ static int chunk_fill(struct chunk_stream *cs)
 				    (unsigned long long)off);
 			return ISO_FILE_READ_ERROR;
 		}
-		cdp_sha256_zeros(w->image_hash, off - w->image_pos);
-		cdp_sha256_update(w->image_hash, w->buf + cs->buf_len, n);
-		cdp_sha256_update(w->chunk_hash, w->buf + cs->buf_len, n);
+		image_hasher_push(w->image_hash, off - w->image_pos, buf + cs->buf_len,
+				  n, &w->busy[b]);
+		cdp_sha256_update(w->chunk_hash, buf + cs->buf_len, n);
 		w->image_pos = off + n;
 		cs->buf_len += n;
 		cs->piece_pos += n;
@@ -156,7 +168,7 @@ static int chunk_read(IsoStream *stream, void *buf, size_t count)
 	n = cs->buf_len - cs->buf_off;
 	if (n > count)
 		n = count;
-	memcpy(buf, w->buf + cs->buf_off, n);
+	memcpy(buf, w->bufs[w->cur] + cs->buf_off, n);
 	cs->buf_off += n;
 	cs->pos += n;
 	if (cs->pos == cs->c->length) {
@@ -220,9 +232,9 @@ static int manifest_open(IsoStream *stream)
 		return ISO_FILE_ERROR;
 	}
 	if (ms->disc == p->ndiscs) {
-		cdp_sha256_zeros(w->image_hash, p->image_size - w->image_pos);
+		image_hasher_final(w->image_hash, p->image_size - w->image_pos,
+				   p->image_sha256);
 		w->image_pos = p->image_size;
-		cdp_sha256_final_hex(w->image_hash, p->image_sha256);
 	}
 	free(ms->text);
 	ms->text = archive_manifest_render(p, ms->disc, &len);
@@ -460,10 +472,11 @@ int archive_iso_writer_new(struct archive_plan *plan, struct archive_source *src
 		return -ENOMEM;
 	w->plan = plan;
 	w->src = src;
-	w->buf = malloc(ARCHIVE_READ_BLOCK);
+	w->bufs[0] = malloc(ARCHIVE_READ_BLOCK);
+	w->bufs[1] = malloc(ARCHIVE_READ_BLOCK);
 	w->chunk_hash = cdp_sha256_new();
-	w->image_hash = cdp_sha256_new();
-	if (!w->buf || !w->chunk_hash || !w->image_hash) {
+	image_hasher_new(&w->image_hash);
+	if (!w->bufs[0] || !w->bufs[1] || !w->chunk_hash || !w->image_hash) {
 		archive_iso_writer_free(w);
 		return -ENOMEM;
 	}
@@ -475,9 +488,11 @@ void archive_iso_writer_free(struct archive_iso_writer *w)
 {
 	if (!w)
 		return;
+	/* joins the hasher: no job may point into bufs after this */
+	image_hasher_free(w->image_hash);
 	cdp_sha256_free(w->chunk_hash);
-	cdp_sha256_free(w->image_hash);
-	free(w->buf);
+	free(w->bufs[0]);
+	free(w->bufs[1]);
 	free(w);
 }
 
