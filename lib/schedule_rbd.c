@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* schedule_rbd.c - see schedule_rbd.h. */
 #include "schedule_rbd.h"
+#include "ceph_conn.h"
+#include "snap_rbd.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -9,8 +11,6 @@
 #include <rados/librados.h>
 #include <rbd/librbd.h>
 
-/* Seconds for mount, monitor and OSD operations. */
-#define SCHED_CEPH_TIMEOUT	"30"
 #define SCHED_MAX_CHILDREN	64
 
 struct sched_rbd {
@@ -36,40 +36,20 @@ void sched_rbd_free(struct sched_rbd *r)
 	free(r);
 }
 
+/* The same cluster as every other cdpctl command: $CEPH_CONF, else the
+ * ceph_conf/keyring of /etc/cdp/cdp.conf (cron has no CEPH_CONF). */
 static int connect_once(struct sched_rbd *r, char *err, size_t errlen)
 {
 	int ret;
 
 	if (r->connected)
 		return 0;
-	ret = rados_create(&r->cluster, NULL);
-	if (ret) {
-		snprintf(err, errlen, "cannot create a Ceph client: %s", strerror(-ret));
+	snap_rbd_env();
+	ret = cdp_ceph_connect(&r->cluster, err, errlen);
+	if (ret)
 		return ret;
-	}
-	ret = rados_conf_read_file(r->cluster, NULL);
-	if (!ret)
-		ret = rados_conf_parse_env(r->cluster, NULL);
-	if (ret) {
-		snprintf(err, errlen,
-			 "cannot read the Ceph config (set CEPH_CONF or install /etc/ceph/ceph.conf): %s",
-			 strerror(-ret));
-		goto fail;
-	}
-	rados_conf_set(r->cluster, "client_mount_timeout", SCHED_CEPH_TIMEOUT);
-	rados_conf_set(r->cluster, "rados_mon_op_timeout", SCHED_CEPH_TIMEOUT);
-	rados_conf_set(r->cluster, "rados_osd_op_timeout", SCHED_CEPH_TIMEOUT);
-	ret = rados_connect(r->cluster);
-	if (ret) {
-		snprintf(err, errlen, "cannot connect to the Ceph cluster: %s (is it up? is the keyring readable?)",
-			 strerror(-ret));
-		goto fail;
-	}
 	r->connected = 1;
 	return 0;
-fail:
-	rados_shutdown(r->cluster);
-	return ret;
 }
 
 static int open_image(struct sched_rbd *r, const char *pool, const char *image,
@@ -83,11 +63,9 @@ static int open_image(struct sched_rbd *r, const char *pool, const char *image,
 		if (r->pool[0])
 			rados_ioctx_destroy(r->io);
 		r->pool[0] = '\0';
-		ret = rados_ioctx_create(r->cluster, pool, &r->io);
-		if (ret) {
-			snprintf(err, errlen, "cannot open pool %s: %s", pool, strerror(-ret));
+		ret = cdp_ceph_ioctx(r->cluster, pool, &r->io, err, errlen);
+		if (ret)
 			return ret;
-		}
 		snprintf(r->pool, sizeof(r->pool), "%s", pool);
 	}
 	ret = rbd_open(r->io, image, img, NULL);

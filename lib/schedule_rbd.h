@@ -4,9 +4,9 @@
  * (direct mode, for 'external' images that cdpd does not serve) and prune
  * (unprotect + remove, refused while clones depend on the snapshot).
  *
- * The cluster is the usual Ceph config ($CEPH_CONF, CEPH_ARGS,
- * /etc/ceph/ceph.conf), connected on first use with timeouts set so a dead
- * cluster fails the policy instead of hanging cron forever.
+ * One connection per run, made on first use through ceph_conn.h (the
+ * cluster of $CEPH_CONF or /etc/cdp/cdp.conf, with timeouts so a dead
+ * cluster fails the policy instead of hanging cron forever).
  */
 #ifndef CDP_SCHEDULE_RBD_H
 #define CDP_SCHEDULE_RBD_H
