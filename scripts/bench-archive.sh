@@ -25,12 +25,13 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(256M 1G)
-[ -x "$TOP/ctl/cdpctl" ] || { echo "bench-archive: build first (make user)" >&2; exit 1; }
+BIN=${CDPCTL_BIN:-$TOP/ctl/cdpctl}	# CDPCTL_BIN=path measures another build
+[ -x "$BIN" ] || { echo "bench-archive: build first (make user)" >&2; exit 1; }
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/cdp-bench-archive.XXXXXX")
 source "$TOP/tests/lib/ceph.sh"
 trap 'ceph_cleanup; rm -rf "$W"' EXIT
-cp "$TOP/ctl/cdpctl" "$W/cdpctl"
+cp "$BIN" "$W/cdpctl"
 export CDP_STATE_DIR=$W/state
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
