@@ -4,7 +4,8 @@
 # 'external' volume, so the scheduler snapshots it without cdpd).
 #
 # October 2026 in Europe/Berlin (DST ends on the 25th), policy every 8h with
-# GFS keep rules, a run every 40 simulated minutes, a 35-hour outage (one
+# GFS keep rules, three runs per slot (every 5 min around the DST change and
+# after the outage), a 35-hour outage (one
 # catch-up snapshot, not a burst), a clone that blocks pruning of its parent
 # until it is removed. An independent Python model computes which snapshots
 # must have been taken (names) and which must be left; catalog, RBD and
@@ -41,10 +42,10 @@ Q "SELECT 1" >/dev/null
 C policy list >/dev/null
 Q "INSERT INTO volumes (name, rbd_pool, rbd_image, state, created_at)
    VALUES ('vm', 'rbd', 'month', 'external', 0)"
-C policy add m --volumes vm --every 8h --keep-last 3 --keep-daily 5 \
-	--keep-weekly 3 --keep-monthly 2
+C policy add m --volumes vm --every 8h --keep-last 3 --keep-hourly 4 \
+	--keep-daily 5 --keep-weekly 3 --keep-monthly 2
 
-# Run times: every 2 h (4 runs per slot: all but the first must be no-ops),
+# Run times: every 2h40 (3 runs per slot: all but the first must be no-ops),
 # every 5 min for 2 h across the DST change and after the outage; none
 # during the outage Oct 10 02:00Z .. Oct 11 13:00Z. (A run costs ~0.1 s of
 # process start-up on a loaded host, so a minute-by-minute month would take
@@ -58,7 +59,7 @@ ts = lambda *a, tzinfo=utc: int(dt.datetime(*a, tzinfo=tzinfo).timestamp())
 start, end = ts(2026, 10, 1, tzinfo=tz) + 420, ts(2026, 11, 1, tzinfo=tz)
 out0, out1 = ts(2026, 10, 10, 2), ts(2026, 10, 11, 13)
 dst = ts(2026, 10, 25, 0)
-runs = set(range(start, end, 7200))
+runs = set(range(start, end, 9600))
 runs |= set(range(dst, dst + 7200, 300)) | set(range(out1, out1 + 7200, 300))
 runs = sorted(t for t in runs if not out0 <= t < out1)
 open(w + "/runs", "w").write("\n".join(map(str, runs)) + "\n")
@@ -103,16 +104,17 @@ for t in map(int, open(w + "/runs")):
         name = "m-" + dt.datetime.fromtimestamp(slot, dt.timezone.utc).strftime("%Y%m%dT%H%MZ")
         taken.append((t, name))
         last_slot = slot
-keep = dict(last=3, daily=5, weekly=3, monthly=2)
+keep = dict(last=3, hourly=4, daily=5, weekly=3, monthly=2)
 def buckets(t):
     d = dt.datetime.fromtimestamp(t, tz)
     monday = (d.date() - dt.timedelta(days=d.weekday())).isoformat()
-    return dict(daily=d.date().isoformat(), weekly=monday, monthly=d.strftime("%Y-%m"))
+    return dict(hourly=d.strftime("%Y-%m-%d %H") + str(d.utcoffset()),
+                daily=d.date().isoformat(), weekly=monday, monthly=d.strftime("%Y-%m"))
 kept = set()
 newest_first = sorted(taken, reverse=True)
 for t, n in newest_first[:keep["last"]]:
     kept.add(n)
-for rule in ("daily", "weekly", "monthly"):
+for rule in ("hourly", "daily", "weekly", "monthly"):
     seen = []
     for t, n in newest_first:
         b = buckets(t)[rule]
