@@ -5,6 +5,7 @@
  *   cdp-consume [options] VOLUME REPLICA    drain VOLUME into REPLICA
  *   cdp-consume --list                      print every volume's state
  *   cdp-consume --mark VOLUME               insert a MARK, print its seq
+ *   cdp-consume --monitor                   print events ("VOLUME EVENT SEQ")
  *
  * Attaches, fetches records after the acked seq and applies them strictly
  * in seq order to REPLICA (a file or block device): pwrite for WRITE,
@@ -343,7 +344,8 @@ static void usage(void)
 		"                   [--max-records N] [--log FILE] [--check-prefix SECTOR:N]\n"
 		"                   VOLUME REPLICA\n"
 		"       cdp-consume --list\n"
-		"       cdp-consume --mark VOLUME\n");
+		"       cdp-consume --mark VOLUME\n"
+		"       cdp-consume --monitor\n");
 	exit(2);
 }
 
@@ -359,10 +361,11 @@ int main(int argc, char **argv)
 		{ "check-prefix", required_argument, NULL, 'p' },
 		{ "list", no_argument, NULL, 'L' },
 		{ "mark", no_argument, NULL, 'M' },
+		{ "monitor", no_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct consumer c = { .fd = -1, .ack_bytes = 4 << 20 };
-	int o, exit_synced = 0, list = 0, mark = 0, r;
+	int o, exit_synced = 0, list = 0, mark = 0, monitor = 0, r;
 	struct sigaction sa = { .sa_handler = on_term };
 	struct stat st;
 
@@ -387,6 +390,7 @@ int main(int argc, char **argv)
 			break;
 		case 'L': list = 1; break;
 		case 'M': mark = 1; break;
+		case 'E': monitor = 1; break;
 		default: usage();
 		}
 	}
@@ -400,6 +404,22 @@ int main(int argc, char **argv)
 		if (r)
 			fprintf(stderr, "cdp-consume: list: %s\n", cdp_nl_error(c.nl));
 		return r ? 1 : 0;
+	}
+	if (monitor) {
+		struct cdp_nl_event ev;
+
+		r = cdp_nl_subscribe(c.nl);
+		if (r) {
+			fprintf(stderr, "cdp-consume: %s\n", cdp_nl_error(c.nl));
+			return 1;
+		}
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		while (!(r = cdp_nl_event_wait(c.nl, -1, &ev)))
+			if (ev.cmd == CDP_CMD_EVENT)
+				printf("%s %s %" PRIu64 "\n", ev.volume,
+				       cdp_event_name(ev.event), ev.seq);
+		fprintf(stderr, "cdp-consume: %s\n", cdp_nl_error(c.nl));
+		return 1;
 	}
 	if (mark) {
 		uint64_t seq;

@@ -82,8 +82,12 @@ consumer_kill() {
 }
 
 # same_content A B: byte-equal over the size of A; prints the first difference.
+# The origin is written through dm, bypassing its own page cache: drop
+# that cache first or cmp may read stale pages.
 same_content() {
 	local n
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
 	n=$(blockdev --getsize64 "$1" 2>/dev/null || stat -c %s "$1")
 	cmp -n "$n" "$1" "$2"
 }

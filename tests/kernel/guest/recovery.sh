@@ -1,0 +1,81 @@
+#!/bin/bash
+# Guest side of test_12_recovery.sh: overflow -> tracking -> resync, and a
+# consumer killed mid-stream and re-attached (redelivery after the acked seq).
+# Disks: vda origin (64M), vdb meta (4M), vdc replica (64M).
+. tests/lib/tap.sh
+. tests/kernel/guest/cdp-common.sh
+tap_plan 10
+O=/dev/vda M=/dev/vdb R=/dev/vdc
+cdp_load || tap_bail "module"
+"$CONSUME" --monitor > "$T/events" 2>/dev/null &
+MON=$!
+trap 'kill $MON 2>/dev/null; cdp_cleanup' EXIT
+
+tap_check "tiny queue table (queue_mb 1, region_kb 64)" \
+	cdp_create c3 $O $M rvol 4 queue_mb 1 region_kb 64
+dmsetup status c3 >/dev/null 2>&1 || tap_bail "no cdp device"
+consumer_start rvol $R
+wait_for 60 state_is c3 replicating || tap_diag "not replicating: $(dmsetup status c3)"
+
+# 1. Overflow: the consumer stalls, fio keeps writing: no write may fail.
+kill -STOP "$CONS_PID"
+fio --name=of --filename=/dev/mapper/c3 --direct=1 --ioengine=libaio --rw=randwrite \
+	--bsrange=4k-64k --iodepth=16 --size=24m --io_size=16m --randrepeat=0 \
+	>"$T/fio1" 2>&1
+tap_check "fio with a stalled consumer: no write failed" test $? = 0
+st=$(dmsetup status c3)
+if [ "$(cdp_state c3)" = tracking ] && [ "$(cdp_status_word c3 13)" -gt 0 ]; then
+	tap_ok "queue overflow -> tracking (payloads dropped, bitmap only)"
+else
+	tap_fail "queue overflow -> tracking"; tap_diag "$st"
+fi
+kill -CONT "$CONS_PID"
+if wait_for 90 state_is c3 replicating; then
+	tap_ok "consumer drains -> resync -> replicating"
+else
+	tap_fail "consumer drains -> resync -> replicating"; tap_diag "$(dmsetup status c3)"
+fi
+if grep -q "rvol overflow" "$T/events" && grep -q "rvol tracking" "$T/events" &&
+   grep -q "rvol resync-done" "$T/events"; then
+	tap_ok "events: overflow, tracking, resync-start/done multicast"
+else
+	tap_fail "events: overflow, tracking, resync-done multicast"; tap_diag "$(cat "$T/events")"
+fi
+consumer_finish 60 || tap_diag "$(cat "$T/consumer.log")"
+tap_check "after overflow + resync: replica == origin" same_content $O $R
+tap_diag "$(grep applied "$T/consumer.log" | tail -n1)"
+
+# 2. Consumer crash: it applies 300 records and dies without acking.
+fio --name=bg --filename=/dev/mapper/c3 --direct=1 --ioengine=libaio --rw=randwrite \
+	--bs=4k --iodepth=4 --size=8m --offset=40m --io_size=6m --randrepeat=0 \
+	--rate_iops=1500 >/dev/null 2>&1 &
+FIO=$!
+: > "$T/log1"; : > "$T/log2"
+"$CONSUME" --log "$T/log1" --max-records 300 rvol $R 2>>"$T/consumer.log"
+rc=$?
+acked=$(cdp_status_word c3 7)
+tap_check "consumer died after 300 records without ack (rc 9)" test $rc = 9
+grep -q "consumer-lost" "$T/events" && tap_ok "consumer-lost event" || tap_fail "consumer-lost event"
+consumer_start rvol $R --log "$T/log2"
+wait $FIO
+consumer_finish 90 || tap_diag "$(tail -n3 "$T/consumer.log")"
+first2=$(awk 'NR==1{print $1}' "$T/log2")
+last1=$(awk 'END{print $1}' "$T/log1")
+ordered() { sort -n -c "$T/log1" && sort -n -c "$T/log2" && awk '{print $1}' "$T/log2" | sort -n -u -c; }
+if [ -n "$first2" ] && [ "$first2" = $((acked + 1)) ] && [ "$first2" -le $((last1 + 1)) ] &&
+   ordered 2>/dev/null; then
+	tap_ok "re-attach: redelivery from acked+1 ($first2), no gap after the crash ($last1), in order"
+else
+	tap_fail "re-attach redelivery (acked $acked, first after restart $first2, last before crash $last1)"
+fi
+if out=$(same_content $O $R 2>&1); then
+	tap_ok "after consumer crash: replica == origin"
+else
+	tap_fail "after consumer crash: replica == origin"; tap_diag "$out"
+	tap_diag "$(python3 tests/kernel/guest/regiondiff.py $O $R 65536)"
+	tap_diag "$(dmsetup status c3)"
+	tap_diag "$(awk '$3 >= 81920 && $3 < 82048' "$T/log1" "$T/log2" | head -30)"
+	tap_diag "$(tail -n 4 "$T/consumer.log")"
+	tap_diag "$(cat "$T/events")"
+fi
+tap_done
