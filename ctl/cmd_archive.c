@@ -5,6 +5,7 @@
  */
 #include "cdpctl.h"
 #include "archive_catalog.h"
+#include "archive_ceph.h"
 #include "archive_create.h"
 #include "archive_disc.h"
 #include "archive_restore.h"
@@ -304,20 +305,76 @@ static void print_archive_row(struct catalog *cat, sqlite3_stmt *st, int details
 	close_json_object();
 }
 
+/* ---- show POOL/IMAGE@SNAP from the Ceph record (not in this catalog) ---- */
+
+struct ceph_show {
+	const char *pool, *image_snap;
+};
+
+static void print_ceph_record(void *arg, const char *id, const char *value)
+{
+	struct ceph_show *cs = arg;
+	char state[32] = "", discs[1024] = "", sha[CDP_SHA256_HEX] = "";
+	unsigned long long created = 0;
+	char *c;
+
+	sscanf(value, "state=%31s discs=%1023s created=%llu sha256=%64s", state,
+	       discs, &created, sha);
+	for (c = discs; *c; c++)
+		if (*c == ',')
+			*c = ' ';
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "archive", "archive %s", id);
+	print_string(PRINT_ANY, "pool", " %s", cs->pool);
+	print_string(PRINT_ANY, "snapshot", "/%s", cs->image_snap);
+	print_string(PRINT_ANY, "state", " %s", state);
+	print_u64(PRINT_ANY, "created", " created %llu", created);
+	print_string(PRINT_ANY, "labels", " labels %s", discs);
+	print_string(PRINT_ANY, "image_sha256", " image_sha256 %s", sha);
+	print_string(PRINT_ANY, "from", " (from the Ceph record, not in the catalog)\n", "ceph");
+	close_json_object();
+}
+
+static int show_from_ceph(const char *key, const char *catalog)
+{
+	char pool[ARCHIVE_NAME_MAX], err[4800];
+	const char *slash = strchr(key, '/');
+	struct ceph_show cs = { pool, slash ? slash + 1 : "" };
+	int n;
+
+	if (!slash || !strchr(slash, '@') || (size_t)(slash - key) >= sizeof(pool)) {
+		fprintf(stderr, "Error: no complete archive \"%s\" in catalog %s (give an archive id, a disc label or POOL/IMAGE@SNAP; see \"cdpctl archive list\")\n",
+			key, catalog);
+		return CDP_EXIT_FAIL;
+	}
+	snprintf(pool, sizeof(pool), "%.*s", (int)(slash - key), key);
+	new_json_obj(json);
+	n = archive_ceph_lookup(pool, cs.image_snap, print_ceph_record, &cs, err, sizeof(err));
+	delete_json_obj();
+	if (n < 0)
+		return fail(err);
+	if (n == 0) {
+		fprintf(stderr, "Error: no archive of %s in catalog %s nor in Ceph pool %s\n",
+			key, catalog, pool);
+		return CDP_EXIT_FAIL;
+	}
+	return CDP_EXIT_OK;
+}
+
 static int list_archives(const char *key)
 {
 	struct catalog *cat;
 	sqlite3_stmt *st;
 	char id[ARCHIVE_ID_LEN + 1];
-	int found = 0;
 
 	if (cdpctl_catalog_open(&cat))
 		return CDP_EXIT_FAIL;
 	if (key && archive_catalog_find(cat, key, id)) {
-		fprintf(stderr, "Error: no complete archive \"%s\" in catalog %s (give an archive id, a disc label or POOL/IMAGE@SNAP; see \"cdpctl archive list\")\n",
-			key, catalog_path(cat));
+		char path[4200];
+
+		snprintf(path, sizeof(path), "%s", catalog_path(cat));
 		catalog_close(cat);
-		return CDP_EXIT_FAIL;
+		return show_from_ceph(key, path);
 	}
 	if (sqlite3_prepare_v2(catalog_db(cat), key ?
 			       ARCHIVE_ROWS_SQL " WHERE a.uuid = ?" :
@@ -333,7 +390,6 @@ static int list_archives(const char *key)
 	new_json_obj(json);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		print_archive_row(cat, st, key != NULL);
-		found++;
 	}
 	delete_json_obj();
 	sqlite3_finalize(st);

@@ -20,4 +20,13 @@
 
 int archive_ceph_record(const struct archive_plan *p, char *err, size_t errlen);
 
+/*
+ * The archives of IMAGE@SNAP recorded in pool: cb(arg, id, value) for each
+ * index entry, value as written above. For a host whose catalog does not
+ * know them (yet). Returns the number found or -errno.
+ */
+typedef void (*archive_ceph_fn)(void *arg, const char *id, const char *value);
+int archive_ceph_lookup(const char *pool, const char *image_snap,
+			archive_ceph_fn cb, void *arg, char *err, size_t errlen);
+
 #endif

@@ -4,7 +4,7 @@
 # timeout: 240
 source "$(dirname "$0")/common.sh"
 archive_require
-tap_plan 12
+tap_plan 13
 
 if ! ceph_start >"$WORK/ceph.log" 2>&1; then
 	tap_fail "Ceph sandbox starts"; tap_diag "$(tail -20 "$WORK/ceph.log")"; exit 1
@@ -54,6 +54,11 @@ rados -p rbd listomapkeys cdp_archives 2>/dev/null | grep -qx "vol1@s1/$id" || o
 rados -p rbd get "cdp_archive.$id" "$WORK/rec.txt" 2>/dev/null && grep -q "^disc 3 RT-3 " "$WORK/rec.txt" || ok=0
 [ $ok = 1 ] && tap_ok "archive record in Ceph (object + omap index) names the disc labels" ||
 	tap_fail "archive record in Ceph (object + omap index) names the disc labels"
+
+# another host: an empty catalog, only Ceph access
+out=$(CDP_STATE_DIR=$WORK/host2 $CDPCTL -j archive show rbd/vol1@s1 2>&1)
+tap_check "a host without the catalog finds the discs of rbd/vol1@s1 in Ceph" \
+	grep -q "\"archive\":\"$id\".*\"labels\":\"RT-1 RT-2 RT-3\".*\"from\":\"ceph\"" <<< "$out"
 
 ok=1
 for d in $D; do
