@@ -50,8 +50,12 @@ cdp_dirty() { cdp_status_word "$1" 5 | cut -d/ -f1; }
 consumer_start() {
 	local vol=$1 rep=$2
 	shift 2
+	local n
+	n=$(grep -c "attached" "$T/consumer.log" 2>/dev/null)
 	"$CONSUME" "$@" "$vol" "$rep" 2>>"$T/consumer.log" &
 	CONS_PID=$!
+	# Signals are handled once it has attached.
+	wait_for 30 test "$(grep -c attached "$T/consumer.log" 2>/dev/null)" -gt "${n:-0}"
 }
 
 # Ask the consumer to exit once the volume is in sync; wait up to $1 s.
