@@ -79,27 +79,35 @@ int sched_rbd_snap_create(struct sched_rbd *r, const char *pool,
 			  const char *image, const char *name, char *err,
 			  size_t errlen)
 {
+	int ret, adopted = 0, is_protected = 0;
 	rbd_image_t img;
-	int ret;
 
 	ret = open_image(r, pool, image, &img, err, errlen);
 	if (ret)
 		return ret;
 	ret = rbd_snap_create(img, name);
+	if (ret == -EEXIST) {
+		/* Names are <policy>-<slot>: this is ours, from a run that died
+		 * before it reached the catalog. Take it over. */
+		adopted = 1;
+		ret = rbd_snap_is_protected(img, name, &is_protected);
+	}
 	if (ret) {
 		snprintf(err, errlen, "cannot create snapshot %s/%s@%s: %s", pool, image,
 			 name, strerror(-ret));
 		goto out;
 	}
-	ret = rbd_snap_protect(img, name);
+	if (!is_protected)
+		ret = rbd_snap_protect(img, name);
 	if (ret) {
 		snprintf(err, errlen, "cannot protect snapshot %s/%s@%s: %s", pool, image,
 			 name, strerror(-ret));
-		rbd_snap_remove(img, name);	/* leave nothing half made */
+		if (!adopted)
+			rbd_snap_remove(img, name);	/* leave nothing half made */
 	}
 out:
 	rbd_close(img);
-	return ret;
+	return ret ? ret : adopted;
 }
 
 /* Names of the clones of the image's current snapshot into err; count. */

@@ -18,7 +18,11 @@ struct sched_rbd;
 struct sched_rbd *sched_rbd_new(void);
 void sched_rbd_free(struct sched_rbd *r);
 
-/* Create pool/image@name and protect it (as cdpd does for its snapshots). */
+/*
+ * Create pool/image@name and protect it (as cdpd does for its snapshots).
+ * 0: created; 1: it existed already (left by a run that died before
+ * recording it) and is now protected and adopted; -errno with err set.
+ */
 int sched_rbd_snap_create(struct sched_rbd *r, const char *pool,
 			  const char *image, const char *name, char *err,
 			  size_t errlen);

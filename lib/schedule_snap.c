@@ -69,7 +69,13 @@ static int insert_rows(struct sched_ctx *x, const struct policy *p,
 			       "INSERT INTO snapshots (volume_id, name, created_at, group_id,"
 			       " group_snap, freeze_result, policy_id, protected, state)"
 			       " VALUES (?, ?, ?, nullif(?, 0), CASE WHEN ? THEN ?2 END,"
-			       " 'none', ?, 1, 'live')", -1, &st, NULL) != SQLITE_OK) {
+			       " 'none', ?, 1, 'live')"
+			       /* a row of that name (policy removed and added again
+				* within a slot) describes this very RBD snapshot */
+			       " ON CONFLICT (volume_id, name) DO UPDATE SET"
+			       " created_at = excluded.created_at, group_id = excluded.group_id,"
+			       " group_snap = excluded.group_snap, policy_id = excluded.policy_id,"
+			       " protected = 1, state = 'live'", -1, &st, NULL) != SQLITE_OK) {
 		ret = catalog_fail(c, "record snapshot");
 		catalog_rollback(c);
 		return ret;
@@ -97,7 +103,7 @@ static int take_direct(struct sched_ctx *x, const struct policy *p,
 		       const struct member *m, int n, const char *name,
 		       char *err, size_t errlen)
 {
-	char ignore[256];
+	char adopted[SNAP_MAX_MEMBERS], ignore[256];
 	int made, ret = 0;
 
 	if (!x->rbd && !(x->rbd = sched_rbd_new()))
@@ -105,8 +111,10 @@ static int take_direct(struct sched_ctx *x, const struct policy *p,
 	for (made = 0; made < n; made++) {
 		ret = sched_rbd_snap_create(x->rbd, m[made].pool, m[made].image, name,
 					    err, errlen);
-		if (ret)
+		adopted[made] = ret == 1;
+		if (ret < 0)
 			break;
+		ret = 0;
 	}
 	if (!ret) {
 		ret = insert_rows(x, p, m, n, name);
@@ -114,10 +122,11 @@ static int take_direct(struct sched_ctx *x, const struct policy *p,
 			return 0;
 		snprintf(err, errlen, "%s", catalog_errmsg(x->cat));
 	}
-	/* all or nothing: remove what this attempt created */
+	/* all or nothing: remove what this attempt created (not what it adopted) */
 	while (made-- > 0)
-		sched_rbd_snap_prune(x->rbd, m[made].pool, m[made].image, name, ignore,
-				     sizeof(ignore));
+		if (!adopted[made])
+			sched_rbd_snap_prune(x->rbd, m[made].pool, m[made].image, name,
+					     ignore, sizeof(ignore));
 	return ret;
 }
 

@@ -28,7 +28,7 @@ C() { "$W/cdpctl" -c "$CAT" "$@"; }
 Q() { sqlite3 "$CAT" "$@"; }
 T0=1796086800	# 2026-12-01T01:00:00Z, on the 15m grid
 
-tap_plan 8
+tap_plan 9
 
 ceph_start >/dev/null 2>"$W/ceph.log" || { tap_diag "$(cat "$W/ceph.log")"; echo "Bail out! Ceph sandbox did not start"; exit 1; }
 ceph_rbd create --size 16M rbd/good >/dev/null
@@ -139,7 +139,20 @@ else
 	tap_fail "schedule status --json"; tap_diag "$st $(cat "$W/err7")"
 fi
 
-# 8. --now rejects garbage with the accepted forms in the message
+# 8. a snapshot left in Ceph by a run that died before the catalog write
+# (same slot name) is adopted: protected, recorded, no error
+ceph_rbd snap create rbd/good@b-good-20261201T0315Z >/dev/null 2>&1
+C schedule run --now $((T0 + 8100)) >"$W/out9" 2>&1
+rc=$?
+row=$(Q "SELECT state || ' ' || protected FROM snapshots WHERE name = 'b-good-20261201T0315Z'")
+if [ "$rc" = 0 ] && [ "$row" = "live 1" ] &&
+   ceph_rbd info rbd/good@b-good-20261201T0315Z 2>/dev/null | grep -q "protected: True"; then
+	tap_ok "leftover RBD snapshot of the slot adopted (protected, recorded)"
+else
+	tap_fail "adopt leftover: rc=$rc row='$row'"; tap_diag "$(cat "$W/out9")"
+fi
+
+# 9. --now rejects garbage with the accepted forms in the message
 err=$(C schedule run --now yesterday 2>&1)
 rc=$?
 if [ "$rc" = 2 ] && grep -q "ISO-8601" <<< "$err"; then
