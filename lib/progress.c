@@ -44,8 +44,10 @@ static void draw(struct progress *p, double now)
 	memset(bar, '#', fill);
 	memset(bar + fill, '.', BAR_WIDTH - fill);
 	bar[BAR_WIDTH] = '\0';
-	fmt_eta(bps > 0 && p->total > p->done ? (p->total - p->done) / bps : 0,
-		eta, sizeof(eta));
+	if (p->done >= p->total)
+		snprintf(eta, sizeof(eta), "00:00");
+	else
+		fmt_eta(bps > 0 ? (p->total - p->done) / bps : 0, eta, sizeof(eta));
 	fprintf(stderr, "\r%s [%s] %3u%% %s/%s %s/s ETA %s\033[K", p->label, bar,
 		pct, cdp_fmt_size(p->done, done, sizeof(done)),
 		cdp_fmt_size(p->total, total, sizeof(total)),
