@@ -23,7 +23,10 @@ static const char *conf_name(const struct rbd_apply_opts *o)
  *  - rbd_cache off: a completed write is then on the OSDs, so "all records
  *    up to the barrier completed + flush" really means durable;
  *  - rbd_skip_partial_discard off: a DISCARD must read back as zeroes like
- *    it does on the origin, also where it covers only part of an object.
+ *    it does on the origin, also where it covers only part of an object;
+ *  - zero-copy writes: librbd otherwise copies every payload once more. The
+ *    engine keeps a record's buffer untouched until its aio completed
+ *    (retries included), which is what zero-copy requires.
  */
 static int set_client_options(rados_t cl, const struct rbd_apply_opts *o,
 			      char *err, size_t errlen)
@@ -35,6 +38,7 @@ static int set_client_options(rados_t cl, const struct rbd_apply_opts *o,
 	const char *const fixed[][2] = {
 		{ "rbd_cache", "false" },
 		{ "rbd_skip_partial_discard", "false" },
+		{ "rbd_disable_zero_copy_writes", "false" },
 	};
 	size_t i;
 	int ret;
