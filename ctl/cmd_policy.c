@@ -6,6 +6,7 @@
 #include "cdpctl.h"
 #include "json_print.h"
 #include "policy.h"
+#include "retention.h"
 #include "util.h"
 
 #include <errno.h>
@@ -237,6 +238,34 @@ static void print_words(const char *key, const char *fmt, const char *words)
 	close_json_array(PRINT_JSON, NULL);
 }
 
+/* show NAME: each live snapshot and the rules that keep it (or "prune"). */
+static int print_verdict(const struct retention_row *r, void *arg)
+{
+	char buf[32];
+
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "snapshot", "    %s", r->name);
+	print_string(PRINT_ANY, "volume", " volume %s", r->volume);
+	print_string(PRINT_ANY, "time", " time %s",
+		     cdp_fmt_time((time_t)r->created_at, buf, sizeof(buf)));
+	print_bool(PRINT_JSON, "keep", NULL, r->keep);
+	print_string(PRINT_FP, NULL, " %s", r->keep ? "keep" : "prune");
+	print_string(PRINT_ANY, "reasons", " %s", r->reasons);
+	print_nl();
+	close_json_object();
+	return 0;
+}
+
+static int print_policy_verdicts(struct catalog *cat, const struct policy *p)
+{
+	int ret;
+
+	open_json_array(PRINT_JSON, "retention");
+	ret = retention_plan(cat, p->id, print_verdict, NULL);
+	close_json_array(PRINT_JSON, NULL);
+	return ret;
+}
+
 static int print_policy(const struct policy *p, void *arg)
 {
 	char dur[32];
@@ -280,6 +309,9 @@ static int print_policy(const struct policy *p, void *arg)
 	print_opt_string("last_result", "result %s ", p->last_result);
 	print_opt_string("last_message", "\"%s\"", p->last_message);
 	print_nl();
+	/* show NAME (arg = the catalog) adds the retention verdicts */
+	if (arg && print_policy_verdicts(arg, p))
+		fprintf(stderr, "Error: %s\n", catalog_errmsg(arg));
 	close_json_object();
 	return 0;
 }
@@ -303,7 +335,7 @@ static int policy_show_cmd(int argc, char **argv, int one)
 	if (one) {
 		ret = policy_get(cat, argv[0], &p, err, sizeof(err));
 		if (!ret) {
-			print_policy(&p, NULL);
+			print_policy(&p, cat);
 			policy_free(&p);
 		}
 	} else {

@@ -248,8 +248,9 @@ static void prune_one(struct sched_ctx *x, const struct policy *p,
 		return;
 	}
 	if (ret && ret != -ENOENT) {
-		act(x, p, it->volume_id, it->volume, "prune-failed", it->name, "error",
-		    "prune %s@%s failed: %s", it->volume, it->name, err);
+		/* retried every minute; logged once an hour (a Ceph outage) */
+		act_every(x, p, it->volume_id, it->volume, "prune-failed", it->name,
+			  3600, "error", "prune %s@%s failed: %s", it->volume, it->name, err);
 		run_error(r, err);
 		return;
 	}
