@@ -58,10 +58,13 @@ static uint64_t meta_bytes(uint64_t bytes, unsigned int region_kb)
 	return CDP_META_BITMAP_OFFSET + 2 * bitmap;	/* room for a later format */
 }
 
-/* Attach @file to a free loop device (autoclear: gone with its last user). */
+/*
+ * Attach @file to a free loop device. Autoclear is set only once the dm
+ * table holds the loop open (loop_autoclear): set now, the loop would be
+ * cleared the moment we close it here, before dm ever opened it.
+ */
 static int loop_attach(const char *file, char *dev, size_t len, char *err, size_t errlen)
 {
-	struct loop_info64 li = { .lo_flags = LO_FLAGS_AUTOCLEAR };
 	int ctl, fd = -1, lfd = -1, n, r = 0;
 
 	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
@@ -81,7 +84,7 @@ static int loop_attach(const char *file, char *dev, size_t len, char *err, size_
 	snprintf(dev, len, "/dev/loop%d", n);
 	fd = open(file, O_RDWR | O_CLOEXEC);
 	lfd = open(dev, O_RDWR | O_CLOEXEC);
-	if (fd < 0 || lfd < 0 || ioctl(lfd, LOOP_SET_FD, fd) || ioctl(lfd, LOOP_SET_STATUS64, &li)) {
+	if (fd < 0 || lfd < 0 || ioctl(lfd, LOOP_SET_FD, fd)) {
 		r = -errno;
 		snprintf(err, errlen, "cannot attach %s to %s: %s", file, dev, strerror(errno));
 		if (lfd >= 0)
@@ -92,6 +95,23 @@ static int loop_attach(const char *file, char *dev, size_t len, char *err, size_
 	if (lfd >= 0)
 		close(lfd);
 	return r;
+}
+
+/* Detach the loop when its last user (the dm table) goes; or now, with @now. */
+static void loop_release(const char *dev, int now)
+{
+	struct loop_info64 li;
+	int fd = open(dev, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (now) {
+		ioctl(fd, LOOP_CLR_FD, 0);
+	} else if (!ioctl(fd, LOOP_GET_STATUS64, &li)) {
+		li.lo_flags |= LO_FLAGS_AUTOCLEAR;
+		ioctl(fd, LOOP_SET_STATUS64, &li);
+	}
+	close(fd);
 }
 
 static int meta_file(const struct cdp_config *cfg, const char *name, uint64_t size,
@@ -214,7 +234,7 @@ int cdp_protect(const struct cdp_config *cfg, struct catalog *cat,
 	struct cdp_cluster cl;
 	struct dm_line line;
 	uint64_t size;
-	int r, made_image = 0;
+	int r, made_image = 0, looped = 0;
 
 	memset(v, 0, sizeof(*v));
 	r = cdp_split_image(rq->image, cfg->pool, pool, sizeof(pool), image, sizeof(image),
@@ -266,6 +286,7 @@ int cdp_protect(const struct cdp_config *cfg, struct catalog *cat,
 			r = loop_attach(mfile, meta, sizeof(meta), err, errlen);
 		if (r)
 			goto out;
+		looped = 1;
 	}
 	if (rq->live) {
 		char origin[256];
@@ -306,6 +327,8 @@ int cdp_protect(const struct cdp_config *cfg, struct catalog *cat,
 	}
 	catalog_event(cat, v->id, "info", "protect", v->dm_name);
 out:
+	if (looped)
+		loop_release(meta, r != 0);
 	if (r && made_image)
 		rbd_remove(cl.io, image);
 	if (r && mfile[0])
@@ -362,7 +385,10 @@ int cdp_activate(const struct cdp_config *cfg, struct catalog *cat,
 	if (r)
 		return r;
 	build_line(&line, size >> 9, v->device, meta, v->name, &rq, cfg);
-	return dmdev_create(v->dm_name, &line, err, errlen);
+	r = dmdev_create(v->dm_name, &line, err, errlen);
+	if (strcmp(meta, v->meta_device))
+		loop_release(meta, r != 0);
+	return r;
 }
 
 int cdp_unprotect(const struct cdp_config *cfg, struct catalog *cat,

@@ -13,3 +13,5 @@ tap_check() {
 	if out=$("$@" 2>&1); then tap_ok "$name"; else tap_fail "$name"; tap_diag "$out"; fi
 }
 tap_done() { [ "$_tap_fail" = 0 ]; exit $?; }
+# tap_bail MSG: stop the whole test file now (a later step cannot work)
+tap_bail() { echo "Bail out! $*"; exit 1; }
