@@ -20,9 +20,10 @@
 
 #define MAX_DRIVES	1024
 
-static int usage(void)
+/* `help` asked for: stdout and success; anything else is a usage error. */
+static int usage_to(FILE *f, int code)
 {
-	fprintf(stderr,
+	fprintf(f,
 		"Usage: cdpctl archive create SNAP --drive DRIVE [--drive DRIVE]...\n"
 		"                             [--capacity CAP] [--chunk-size SIZE] [--label LABEL] [--batch]\n"
 		"       cdpctl archive restore [ARCHIVE] --from-discs DRIVE... --to TARGET\n"
@@ -34,7 +35,12 @@ static int usage(void)
 		"       CAP := { 25G | 50G | 100G | 128G | 200G | SIZE }   (default 25G)\n"
 		"       ARCHIVE := { ARCHIVE_ID | DISC_LABEL | POOL/IMAGE@SNAP }\n"
 		"       TARGET := { POOL/IMAGE | FILE }   (FILE: a path starting with / or ./)\n");
-	return CDP_EXIT_USAGE;
+	return code;
+}
+
+static int usage(void)
+{
+	return usage_to(stdout, CDP_EXIT_OK);
 }
 
 static int is_drive(const char *s)
@@ -490,7 +496,9 @@ int do_archive(int argc, char **argv)
 	};
 	size_t i;
 
-	if (argc < 1 || !strcmp(argv[0], "help"))
+	if (argc < 1)
+		return usage_to(stderr, CDP_EXIT_USAGE);
+	if (!strcmp(argv[0], "help"))
 		return usage();
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[0], cmds[i].name))
