@@ -98,6 +98,8 @@ install: user
 	for b in $(BINS); do install -m 0755 $$b $(DESTDIR)$(PREFIX)/sbin/; done
 	for m in $(wildcard docs/*.8); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
 	if [ -f scripts/cron/cdp ]; then install -D -m 0644 scripts/cron/cdp $(DESTDIR)/etc/cron.d/cdp; fi
+	install -d $(DESTDIR)/etc/cdp
+	[ -e $(DESTDIR)/etc/cdp/cdp.conf ] || install -m 0644 scripts/cdp.conf.example $(DESTDIR)/etc/cdp/cdp.conf
 	if [ -f scripts/systemd/cdpd.service ]; then \
 	  install -D -m 0644 scripts/systemd/cdpd.service $(DESTDIR)/lib/systemd/system/cdpd.service; fi
 
