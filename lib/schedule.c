@@ -210,26 +210,40 @@ static void prune_list_free(struct prune_list *l)
 	free(l->v);
 }
 
-static int mark_deleted(struct catalog *c, int64_t snapshot_id)
+/*
+ * After the RBD snapshot is gone: 'archived' when a complete archive of it
+ * exists (the row is then the stub that finds the discs), else 'deleted'.
+ * Returns 1 for archived, 0 for deleted, -EIO.
+ */
+static int mark_pruned(struct catalog *c, int64_t snapshot_id)
 {
 	sqlite3_stmt *st;
 	int rc;
 
 	if (sqlite3_prepare_v2(catalog_db(c),
-			       "UPDATE snapshots SET state = 'deleted', protected = 0"
-			       " WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
-		return catalog_fail(c, "mark snapshot deleted");
+			       "UPDATE snapshots SET protected = 0, state = CASE WHEN EXISTS"
+			       " (SELECT 1 FROM archives a WHERE a.snapshot_id = snapshots.id"
+			       "  AND a.state = 'complete') THEN 'archived' ELSE 'deleted' END"
+			       " WHERE id = ? RETURNING state = 'archived'", -1, &st,
+			       NULL) != SQLITE_OK)
+		return catalog_fail(c, "mark snapshot pruned");
 	sqlite3_bind_int64(st, 1, snapshot_id);
 	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		int archived = sqlite3_column_int(st, 0);
+
+		sqlite3_finalize(st);
+		return archived;
+	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : catalog_fail(c, "mark snapshot deleted");
+	return catalog_fail(c, "mark snapshot pruned");
 }
 
 static void prune_one(struct sched_ctx *x, const struct policy *p,
 		      const struct prune_item *it, struct policy_run *r)
 {
 	char err[1024];
-	int ret;
+	int ret, archived;
 
 	if (x->o->dry_run) {
 		act(x, p, it->volume_id, it->volume, "prune", it->name, "info",
@@ -254,13 +268,15 @@ static void prune_one(struct sched_ctx *x, const struct policy *p,
 		run_error(r, err);
 		return;
 	}
-	if (mark_deleted(x->cat, it->snapshot_id)) {
+	archived = mark_pruned(x->cat, it->snapshot_id);
+	if (archived < 0) {
 		run_error(r, catalog_errmsg(x->cat));
 		return;
 	}
 	/* cdpd's snapshots also have a record in Ceph (ceph_catalog.h), written
-	 * by snap create; direct-mode snapshots of external images have none. */
-	if (!p->external) {
+	 * by snap create; direct-mode snapshots of external images have none.
+	 * An archived one keeps it: `catalog sync` rebuilds the stub from it. */
+	if (!p->external && !archived) {
 		struct cat_volume cv;
 
 		if (!volume_catalog_get(x->cat, it->volume, &cv) &&
@@ -271,8 +287,9 @@ static void prune_one(struct sched_ctx *x, const struct policy *p,
 	}
 	r->pruned++;
 	act(x, p, it->volume_id, it->volume, "prune", it->name, "info",
-	    "pruned %s@%s%s", it->volume, it->name,
-	    ret == -ENOENT ? " (the RBD snapshot was already gone)" : "");
+	    "pruned %s@%s%s%s", it->volume, it->name,
+	    ret == -ENOENT ? " (the RBD snapshot was already gone)" : "",
+	    archived ? "; archived on discs, the catalog stub stays" : "");
 }
 
 static void prune(struct sched_ctx *x, const struct policy *p, struct policy_run *r)

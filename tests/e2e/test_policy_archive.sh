@@ -34,7 +34,7 @@ C() { "$W/cdpctl" -c "$CAT" "$@"; }
 Q() { sqlite3 "$CAT" "$@"; }
 D0=1796083200	# 2026-12-01T00:00:00Z
 
-tap_plan 6
+tap_plan 7
 
 ceph_start >/dev/null 2>"$W/ceph.log" || { tap_diag "$(cat "$W/ceph.log")"; echo "Bail out! Ceph sandbox did not start"; exit 1; }
 ceph_rbd create --size 8M rbd/arch >/dev/null
@@ -101,5 +101,18 @@ if [ "$again" = 0 ]; then
 	tap_ok "not handed over twice (archives rows complete for it: $complete)"
 else
 	tap_fail "handed over twice"; tap_diag "$(cat "$W/out4")"
+fi
+
+# once retention drops it (7 days kept, on day 9 by daily runs), the archived snapshot leaves
+# Ceph but its row stays as the stub that finds the discs. (Archiving is
+# switched off first so no further archives start meanwhile.)
+Q "UPDATE policies SET archive_after_days = NULL, archive_drives = NULL WHERE id = $PID"
+for d in 3 4 5 6 7 8 9; do C schedule run --now $((D0 + d * 86400 + 600)) >>"$W/out5" 2>&1; done
+state=$(Q "SELECT state FROM snapshots WHERE name = 'arch-20261201T0000Z'")
+if [ "$state" = archived ] && ! ceph_rbd info rbd/arch@arch-20261201T0000Z >/dev/null 2>&1 &&
+   grep -q "arch-20261201T0000Z; archived on discs, the catalog stub stays" "$W/out5"; then
+	tap_ok "pruned after archiving: RBD snapshot gone, catalog row 'archived'"
+else
+	tap_fail "pruned after archiving: state=$state"; tap_diag "$(cat "$W/out5")"
 fi
 tap_done
