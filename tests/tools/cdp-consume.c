@@ -22,6 +22,7 @@
  *   --exit-synced     exit as soon as in sync (as after SIGUSR1)
  *   --no-ack          never ACK (a consumer that falls behind)
  *   --max-records N   exit(9) without acking after N records (crash drill)
+ *   --delay-ack-ms N  wait N ms before every ACK (a slow replica)
  *   --log FILE        append "seq op sector len flags" per applied record
  *   --check-prefix SECTOR:N
  *                     at every FLUSH marker check that the N 4 KiB blocks at
@@ -59,6 +60,7 @@ struct consumer {
 	uint32_t max_bytes;
 	uint64_t max_records;
 	int no_ack;
+	unsigned int delay_ack_ms;
 	uint64_t prefix_sector, prefix_blocks;
 	uint64_t prefix_len, n_prefix;	/* longest prefix seen, checks done */
 	/* counters */
@@ -148,6 +150,8 @@ static int flush_ack(struct consumer *c)
 
 	if (c->no_ack || c->synced_seq <= c->acked_seq)
 		return 0;
+	if (c->delay_ack_ms)
+		usleep(c->delay_ack_ms * 1000);
 	r = cdp_nl_ack(c->nl, c->volume, c->synced_seq);
 	if (r) {
 		fprintf(stderr, "cdp-consume: ack %" PRIu64 ": %s\n", c->synced_seq,
@@ -276,7 +280,7 @@ static int in_sync(struct consumer *c)
 		!vi.queued_records && !vi.resync_left && vi.last_seq == c->acked_seq : 0;
 }
 
-static int run(struct consumer *c, int exit_synced)
+static int attach(struct consumer *c)
 {
 	struct cdp_volinfo vi;
 	int r;
@@ -284,17 +288,32 @@ static int run(struct consumer *c, int exit_synced)
 	r = cdp_nl_attach(c->nl, c->volume, &vi);
 	if (r) {
 		fprintf(stderr, "cdp-consume: attach %s: %s\n", c->volume, cdp_nl_error(c->nl));
-		return 1;
+		return r;
 	}
+	/* Everything after the acked seq is (re)delivered. */
 	c->applied_seq = c->synced_seq = c->acked_seq = vi.acked_seq;
 	fprintf(stderr, "cdp-consume: attached %s state %s acked %" PRIu64 " last %" PRIu64 "\n",
 		c->volume, cdp_state_name(vi.state), vi.acked_seq, vi.last_seq);
+	return 0;
+}
 
+static int run(struct consumer *c, int exit_synced)
+{
+	int r;
+
+	if (attach(c))
+		return 1;
 	while (!stop_now) {
 		size_t n = 0;
 
 		r = cdp_nl_fetch(c->nl, c->volume, c->applied_seq, c->max_bytes,
 				 apply, c, &n);
+		if (r == -ENOTCONN) {
+			/* A table reload made a new target instance: attach to it. */
+			if (sync_applied(c) || attach(c))
+				return 1;
+			continue;
+		}
 		if (r) {
 			fprintf(stderr, "cdp-consume: fetch: %s\n", cdp_nl_error(c->nl));
 			return 1;
@@ -359,6 +378,7 @@ int main(int argc, char **argv)
 		{ "max-records", required_argument, NULL, 'r' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "check-prefix", required_argument, NULL, 'p' },
+		{ "delay-ack-ms", required_argument, NULL, 'd' },
 		{ "list", no_argument, NULL, 'L' },
 		{ "mark", no_argument, NULL, 'M' },
 		{ "monitor", no_argument, NULL, 'E' },
@@ -382,12 +402,14 @@ int main(int argc, char **argv)
 				perror(optarg);
 				return 2;
 			}
+			setvbuf(c.log, NULL, _IOLBF, 0);
 			break;
 		case 'p':
 			if (sscanf(optarg, "%" SCNu64 ":%" SCNu64, &c.prefix_sector,
 				   &c.prefix_blocks) != 2)
 				usage();
 			break;
+		case 'd': c.delay_ack_ms = strtoul(optarg, NULL, 0); break;
 		case 'L': list = 1; break;
 		case 'M': mark = 1; break;
 		case 'E': monitor = 1; break;

@@ -1,0 +1,85 @@
+#!/bin/bash
+# Guest side of test_14_sync.sh: sync mode (latency includes the ack,
+# timeout -> degrade / error), table reload, MARK, dmsetup message.
+# Disks: vda origin (64M), vdb meta (4M), vdc replica (64M).
+. tests/lib/tap.sh
+. tests/kernel/guest/cdp-common.sh
+tap_plan 13
+O=/dev/vda M=/dev/vdb R=/dev/vdc
+SZ=$(blockdev --getsz $O)
+cdp_load || tap_bail "module"
+"$CONSUME" --monitor > "$T/events" 2>/dev/null &
+MON=$!
+trap 'kill $MON 2>/dev/null; cdp_cleanup' EXIT
+
+tap_check "sync-mode table" cdp_create c5 $O $M svol 5 sync sync_timeout_ms 1500 region_kb 256
+dmsetup status c5 >/dev/null 2>&1 || tap_bail "no device"
+consumer_start svol $R --delay-ack-ms 40 --log "$T/log"
+wait_for 60 state_is c5 replicating || tap_diag "not replicating: $(dmsetup status c5)"
+
+# Each 4 KiB O_DIRECT write waits for the consumer's (40 ms delayed) ack.
+# lat_ms OFFSET_MB: mean completion latency of 25 sequential 4 KiB writes.
+lat_ms() {
+	fio --name=lat --filename=/dev/mapper/c5 --direct=1 --ioengine=psync --rw=write \
+		--bs=4k --offset=$1m --size=100k --output-format=json 2>/dev/null |
+		python3 -c 'import json,sys; j=json.load(sys.stdin); print(int(j["jobs"][0]["write"]["clat_ns"]["mean"] / 1e6))'
+}
+sync_ms=$(lat_ms 1)
+dmsetup message c5 0 mode async
+async_ms=$(lat_ms 2)
+dmsetup message c5 0 mode sync
+tap_diag "mean 4 KiB write latency: sync ${sync_ms} ms, async ${async_ms} ms (ack delayed 40 ms)"
+if [ "${sync_ms:-0}" -ge 40 ] && [ "${async_ms:-99}" -lt 20 ]; then
+	tap_ok "sync mode: each write completes only after the consumer's ack"
+else
+	tap_fail "sync mode: each write completes only after the consumer's ack"
+fi
+
+ms() { date +%s%3N; }
+# Stalled consumer: the write completes after sync_timeout_ms, mode degrades.
+kill -STOP "$CONS_PID"
+t0=$(ms); dd if=/dev/urandom of=/dev/mapper/c5 bs=4k count=1 seek=200 oflag=direct status=none; rc=$?; t1=$(ms)
+tap_diag "write with stalled consumer: rc $rc after $((t1 - t0)) ms, $(dmsetup status c5)"
+if [ $rc = 0 ] && [ $((t1 - t0)) -ge 1300 ] && [ "$(cdp_state c5)" = degraded ]; then
+	tap_ok "timeout (degrade): the write succeeds after sync_timeout_ms, state degraded"
+else
+	tap_fail "timeout (degrade): the write succeeds after sync_timeout_ms, state degraded"
+fi
+d_ms=$(lat_ms 3)
+tap_check "degraded: writes no longer wait for acks (${d_ms} ms)" test "${d_ms:-99}" -lt 20
+grep -q "svol sync-degraded" "$T/events" && tap_ok "sync-degraded event" || tap_fail "sync-degraded event"
+kill -CONT "$CONS_PID"
+dmsetup message c5 0 mode sync
+tap_check "message 'mode sync' leaves degraded" test "$(cdp_state c5)" = replicating
+
+# MARK: a marker record with the returned seq reaches the consumer.
+seq=$("$CONSUME" --mark svol)
+wait_for 20 grep -q "^$seq mark " "$T/log"
+tap_check "MARK returns seq $seq and the consumer receives a mark record" grep -q "^$seq mark " "$T/log"
+
+# message resync: every region is read again.
+before=$(cdp_status_word c5 9)
+dmsetup message c5 0 resync
+wait_for 60 test "$(cdp_status_word c5 9)" -ge $((before + 256))
+wait_for 60 state_is c5 replicating
+tap_check "message resync: all 256 regions resynced" test "$(cdp_status_word c5 9)" -ge $((before + 256))
+tap_check "unknown message rejected" bash -c "! dmsetup message c5 0 frobnicate 2>/dev/null"
+
+# Reload with on_sync_timeout error (the consumer re-attaches to the new instance).
+tap_check "table reload (suspend/load/resume) to on_sync_timeout error" bash -c \
+	"dmsetup reload c5 --table '0 $SZ cdp $O $M svol 7 sync sync_timeout_ms 1500 on_sync_timeout error region_kb 256' && dmsetup suspend c5 && dmsetup resume c5"
+wait_for 30 state_is c5 replicating || tap_diag "$(dmsetup status c5)"
+sleep 1
+kill -STOP "$CONS_PID"
+dd if=/dev/urandom of=/dev/mapper/c5 bs=4k count=1 seek=400 oflag=direct status=none 2>/dev/null
+rc=$?
+tap_check "timeout (error): the write fails with EIO" test $rc != 0
+kill -CONT "$CONS_PID"
+dmsetup message c5 0 mode async
+if consumer_finish 90; then
+	tap_ok "consumer drained after reload"
+else
+	tap_fail "consumer drained after reload"; tap_diag "$(tail -n 5 "$T/consumer.log")"
+fi
+tap_check "replica == origin" same_content $O $R
+tap_done
