@@ -62,6 +62,13 @@ struct rbd_apply_opts {
 	size_t max_bytes;		/* payload bytes held; 0: 64 MiB */
 	unsigned int retry_min_ms;	/* first retry delay; 0 and retry_max_ms 0: 50 */
 	unsigned int retry_max_ms;	/* backoff cap; 0: 5000 */
+	/*
+	 * Break (and fence) an exclusive lock left by a previous writer at open
+	 * and reconnect, instead of waiting ~30 s for its watch to expire. Set
+	 * it only when this process is the image's one legitimate writer (cdpd:
+	 * the kernel allows one consumer per volume).
+	 */
+	int take_over_lock;
 
 	/* Everything up to and including @seq is durable on the image. */
 	void (*durable_cb)(void *arg, uint64_t seq);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 static const char *conf_name(const struct rbd_apply_opts *o)
 {
@@ -104,6 +105,33 @@ fail:
 	return ret;
 }
 
+/*
+ * A previous instance of the same writer (a killed cdpd) may still hold the
+ * image's exclusive lock: librbd would wait for its watch to time out
+ * (~30 s) before taking over. Breaking the lock blocklists the old client,
+ * so it can never write again (fencing), and we own the image at once.
+ * Only for callers that are the image's sole legitimate writer.
+ */
+static void break_stale_lock(struct rbd_apply_conn *c, const struct rbd_apply_opts *o)
+{
+	char *owners[8];
+	size_t n = sizeof(owners) / sizeof(owners[0]), i;
+	rbd_lock_mode_t mode;
+	int ret;
+
+	ret = rbd_lock_get_owners(c->img, &mode, owners, &n);
+	if (ret < 0)	/* -ENOENT: nobody holds it; -EINVAL: no exclusive-lock feature */
+		return;
+	for (i = 0; i < n; i++) {
+		ret = rbd_lock_break(c->img, mode, owners[i]);
+		if (o->log_cb)
+			o->log_cb(o->cb_arg, ret ? LOG_WARNING : LOG_NOTICE,
+				  ret ? "could not break the image lock of a previous writer" :
+				  "broke (and fenced) the image lock of a previous writer");
+	}
+	rbd_lock_get_owners_cleanup(owners, n);
+}
+
 int rbd_apply_conn_open(struct rbd_apply_conn *c, const struct rbd_apply_opts *o,
 			char *err, size_t errlen)
 {
@@ -137,6 +165,8 @@ int rbd_apply_conn_open(struct rbd_apply_conn *c, const struct rbd_apply_opts *o
 			 strerror(-ret));
 		goto out_img;
 	}
+	if (o->take_over_lock)
+		break_stale_lock(c, o);
 	c->open = 1;
 	return 0;
 out_img:

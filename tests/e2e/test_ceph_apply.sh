@@ -5,6 +5,8 @@
 # file; the image read back must equal the reference. Then the same with
 # the OSD stopped (SIGTERM) and killed (SIGKILL) mid-stream, and with the
 # client blocklisted mid-stream: the engine retries/reconnects and ends equal.
+# Last, the writer is SIGKILLed mid-stream and a new one takes over the
+# image lock at once and replays the stream (as cdpd after a crash).
 # timeout: 240
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -21,7 +23,7 @@ if [ ! -x "$TOOL" ]; then
 fi
 TMP=$(mktemp -d /tmp/cdptest.XXXXXX)
 trap 'ceph_cleanup; rm -rf "$TMP"' EXIT
-tap_plan 7
+tap_plan 8
 
 if ! ceph_start 2> "$TMP/start.err"; then
 	tap_fail "sandbox starts"; tap_diag "$(cat "$TMP/start.err")"; tap_done
@@ -45,26 +47,26 @@ stream() {
 }
 
 # --- plain stream with a snapshot in the middle -----------------------------
-if stream s1 1 --records 3000 --snap-at 1500; then
-	tap_ok "stream of 3000 records applied, all durable ($(cat "$TMP/s1.out"))"
+if stream s1 1 --records 2000 --snap-at 1000; then
+	tap_ok "stream of 2000 records applied, all durable ($(cat "$TMP/s1.out"))"
 else
-	tap_fail "stream of 3000 records applied"; tap_diag "$(tail -20 "$TMP/s1.err")"
+	tap_fail "stream of 2000 records applied"; tap_diag "$(tail -20 "$TMP/s1.err")"
 fi
 tap_check "image equals the reference" image_equals s1 "$TMP/s1.ref"
 tap_check "snapshot taken at its barrier equals the reference at that point" \
 	image_equals s1@snap1 "$TMP/s1.ref.snap1"
 
 # --- outages mid-stream -----------------------------------------------------
-# outage NAME SEED ACTION...: stream for 12 s; 3 s in, run ACTION; 5 s later
+# outage NAME SEED ACTION...: stream for 8 s; 2 s in, run ACTION; 4 s later
 # restart the OSD. The stream must end equal and report retries.
 outage() {
 	local img=$1 seed=$2 pid rc
 	shift 2
-	stream "$img" "$seed" --records 500 --seconds 12 &
+	stream "$img" "$seed" --records 500 --seconds 8 &
 	pid=$!
-	sleep 3
+	sleep 2
 	"$@"
-	sleep 5
+	sleep 4
 	"$CEPH_TOP/scripts/ceph/osd.sh" "$CEPH_DIR" start
 	wait $pid; rc=$?
 	if [ $rc = 0 ] && image_equals "$img" "$TMP/$img.ref" &&
@@ -86,6 +88,24 @@ blocklist_client() {
 outage blocklist 4 blocklist_client
 grep -q 'reconnects [1-9]' "$TMP/blocklist.out" 2>/dev/null ||
 	tap_diag "blocklist: no reconnect seen: $(cat "$TMP/blocklist.out" 2>/dev/null)"
+
+# --- writer killed; the next one fences it and replays ----------------------
+rbd create --size 64M rbd/takeover
+"$TOOL" stream --image takeover --ref "$TMP/killed.ref" --seed 5 --records 2500 --qd 16 \
+	> /dev/null 2>&1 &
+pid=$!
+sleep 2
+kill -KILL $pid; wait $pid 2>/dev/null
+t0=$SECONDS
+# Without the take-over the new writer would first wait ~30 s for the lock.
+if "$TOOL" stream --image takeover --ref "$TMP/takeover.ref" --seed 5 --records 2500 --qd 16 \
+	--timeout 5 --take-over > "$TMP/takeover.out" 2> "$TMP/takeover.err" &&
+   image_equals takeover "$TMP/takeover.ref" && grep -q 'broke (and fenced)' "$TMP/takeover.err"; then
+	tap_ok "killed writer: the next one takes the lock over and ends equal ($((SECONDS - t0)) s)"
+else
+	tap_fail "killed writer: the next one takes the lock over and ends equal ($((SECONDS - t0)) s)"
+	tap_diag "$(cat "$TMP/takeover.out"; grep rbd_apply "$TMP/takeover.err" | tail)"
+fi
 
 # --- a missing image is a clear error, not a hang ----------------------------
 out=$(timeout 60 "$TOOL" stream --image nosuch --ref "$TMP/x" --timeout 5 2>&1)

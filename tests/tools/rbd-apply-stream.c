@@ -16,7 +16,7 @@
  *       write`) and print "ops/s" and "bytes/s" on stdout.
  *
  *   common: [--conf F] [--keyring F] [--id ID] [--pool P] [--qd N]
- *           [--timeout S] [--queued N]
+ *           [--timeout S] [--queued N] [--take-over]
  *
  * Exit 0 when everything was applied and reported durable, 1 otherwise.
  */
@@ -280,7 +280,7 @@ static void usage(void)
 		"       rbd-apply-stream bench --image NAME [--io-size B] [--total B]\n"
 		"                        [--pattern seq|rand] [common]\n"
 		"common: [--conf F] [--keyring F] [--id ID] [--pool P] [--qd N] [--timeout S]\n"
-		"        [--queued N]\n");
+		"        [--queued N] [--take-over]\n");
 	exit(2);
 }
 
@@ -304,7 +304,8 @@ static void parse(int argc, char **argv, struct args *g)
 		{ "timeout", 1, 0, 't' }, { "queued", 1, 0, 'Q' }, { "ref", 1, 0, 'r' },
 		{ "seed", 1, 0, 's' }, { "records", 1, 0, 'n' }, { "seconds", 1, 0, 'S' },
 		{ "max-io", 1, 0, 'M' }, { "snap-at", 1, 0, 'a' }, { "io-size", 1, 0, 'b' },
-		{ "total", 1, 0, 'T' }, { "pattern", 1, 0, 'P' }, { 0, 0, 0, 0 },
+		{ "total", 1, 0, 'T' }, { "pattern", 1, 0, 'P' }, { "take-over", 0, 0, 'o' },
+		{ 0, 0, 0, 0 },
 	};
 	int c;
 
@@ -331,6 +332,7 @@ static void parse(int argc, char **argv, struct args *g)
 		case 'b': g->io_size = num(optarg, "--io-size"); break;
 		case 'T': g->total = num(optarg, "--total"); break;
 		case 'P': g->rand_pattern = !strcmp(optarg, "rand"); break;
+		case 'o': g->o.take_over_lock = 1; break;
 		default: usage();
 		}
 	}
