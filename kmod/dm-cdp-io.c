@@ -104,10 +104,11 @@ static inline struct bio *io_bio(struct cdp_io *io)
 	return dm_bio_from_per_bio_data(io, sizeof(struct cdp_io));
 }
 
-/*----------------------------------------------------------------
+/*----------------------------------------------------------------*/
+/*
  * Completion of a write (from end_io, or our clone's end_io in sync mode).
  * Returns true when the bio must wait for the consumer's ack.
- *--------------------------------------------------------------*/
+ */
 static bool cdp_write_done(struct cdp *cdp, struct cdp_io *io, blk_status_t status)
 {
 	struct cdp_rec *rec = io->rec;
@@ -182,9 +183,8 @@ static void cdp_submit(struct cdp *cdp, struct cdp_io *io)
 	submit_bio_noacct(io_bio(io));
 }
 
-/*----------------------------------------------------------------
- * Target methods
- *--------------------------------------------------------------*/
+/*----------------------------------------------------------------*/
+/* Target methods */
 int cdp_map(struct dm_target *ti, struct bio *bio)
 {
 	struct cdp *cdp = ti->private;
@@ -316,9 +316,8 @@ int cdp_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 	return DM_ENDIO_DONE;
 }
 
-/*----------------------------------------------------------------
- * Worker
- *--------------------------------------------------------------*/
+/*----------------------------------------------------------------*/
+/* Worker */
 
 /* Parked bios whose range became free (FIFO among overlapping ones). */
 static void cdp_unpark(struct cdp *cdp, struct list_head *ready)

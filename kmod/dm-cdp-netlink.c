@@ -308,11 +308,12 @@ static int cdp_nl_list_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
-/*----------------------------------------------------------------
+/*----------------------------------------------------------------*/
+/*
  * FETCH
  * cb->args: [0] instance, [1] next seq, [2] offset in that record,
  *           [3] bytes sent, [4] byte budget, [5] finished
- *--------------------------------------------------------------*/
+ */
 enum { FA_INST, FA_SEQ, FA_OFF, FA_SENT, FA_BUDGET, FA_DONE };
 
 static int cdp_nl_fetch_start(struct netlink_callback *cb)
@@ -491,9 +492,8 @@ static int cdp_nl_fetch_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
-/*----------------------------------------------------------------
- * Multicast
- *--------------------------------------------------------------*/
+/*----------------------------------------------------------------*/
+/* Multicast */
 static void cdp_nl_multicast(struct cdp *cdp, u8 cmd, u32 event, u64 seq)
 {
 	struct sk_buff *msg;

@@ -35,9 +35,8 @@ enum {
 
 static u64 cdp_next_instance;
 
-/*----------------------------------------------------------------
- * Constructor argument parsing
- *--------------------------------------------------------------*/
+/*----------------------------------------------------------------*/
+/* Constructor argument parsing */
 static int parse_volume_id(struct cdp *cdp, const char *arg, char **error)
 {
 	size_t i, n = strlen(arg);
@@ -236,9 +235,8 @@ static int get_devices(struct cdp *cdp, struct dm_target *ti, char **argv,
 	return 0;
 }
 
-/*----------------------------------------------------------------
- * Constructor / destructor
- *--------------------------------------------------------------*/
+/*----------------------------------------------------------------*/
+/* Constructor / destructor */
 static void cdp_free_state(struct cdp *cdp)
 {
 	if (cdp->wq)
@@ -376,9 +374,8 @@ static void cdp_dtr(struct dm_target *ti)
 	cdp_free_state(cdp);
 }
 
-/*----------------------------------------------------------------
- * Suspend / resume
- *--------------------------------------------------------------*/
+/*----------------------------------------------------------------*/
+/* Suspend / resume */
 static void cdp_presuspend(struct dm_target *ti)
 {
 	struct cdp *cdp = ti->private;
@@ -446,9 +443,8 @@ static void cdp_resume(struct dm_target *ti)
 	queue_delayed_work(cdp->wq, &cdp->tick, 0);
 }
 
-/*----------------------------------------------------------------
- * Status and messages
- *--------------------------------------------------------------*/
+/*----------------------------------------------------------------*/
+/* Status and messages */
 static const char *const state_names[] = {
 	[CDP_STATE_REPLICATING] = "replicating",
 	[CDP_STATE_TRACKING] = "tracking",

@@ -109,8 +109,8 @@ enum cdp_rec_op {
 	CDP_OP_WRITE = 1,	/* LEN bytes of DATA at SECTOR */
 	CDP_OP_DISCARD = 2,	/* LEN bytes at SECTOR discarded (no DATA) */
 	CDP_OP_WRITE_ZEROES = 3,	/* LEN bytes at SECTOR are zero */
-	CDP_OP_FLUSH = 4,	/* consistency point: every earlier record is
-				 * on stable storage on the origin */
+	/* consistency point: every earlier record is stable on the origin */
+	CDP_OP_FLUSH = 4,
 	CDP_OP_MARK = 5,	/* CDP_CMD_MARK marker, also a consistency point */
 };
 
