@@ -10,25 +10,34 @@
 
 struct hash_job {
 	uint64_t gap;
-	const void *data;
+	const void *data;	/* NULL: finish into out */
 	size_t len;
 	unsigned int *busy;
+	char *out;
 };
 
-struct image_hasher {
-	struct cdp_sha256 *sha;
+struct hasher {
+	struct cdp_sha256 *sha;		/* only the thread touches it */
 	pthread_t thread;
 	pthread_mutex_t lock;		/* guards everything below */
 	pthread_cond_t changed;		/* a job queued, done, or stop */
 	struct hash_job q[JOBS];
-	unsigned int head, count;
-	int running;			/* a job is being hashed */
+	unsigned int head, count;	/* count includes the running job */
 	int stop;
 };
 
+static void run(struct hasher *h, const struct hash_job *j)
+{
+	cdp_sha256_zeros(h->sha, j->gap);
+	if (j->data)
+		cdp_sha256_update(h->sha, j->data, j->len);
+	else
+		cdp_sha256_final_hex(h->sha, j->out);
+}
+
 static void *hasher_main(void *arg)
 {
-	struct image_hasher *h = arg;
+	struct hasher *h = arg;
 
 	pthread_mutex_lock(&h->lock);
 	for (;;) {
@@ -39,26 +48,22 @@ static void *hasher_main(void *arg)
 		if (!h->count)
 			break;
 		j = h->q[h->head];
-		h->running = 1;
 		pthread_mutex_unlock(&h->lock);
-
-		cdp_sha256_zeros(h->sha, j.gap);
-		cdp_sha256_update(h->sha, j.data, j.len);
-
+		run(h, &j);
 		pthread_mutex_lock(&h->lock);
 		h->head = (h->head + 1) % JOBS;
 		h->count--;
-		h->running = 0;
-		(*j.busy)--;
+		if (j.busy)
+			(*j.busy)--;
 		pthread_cond_broadcast(&h->changed);
 	}
 	pthread_mutex_unlock(&h->lock);
 	return NULL;
 }
 
-int image_hasher_new(struct image_hasher **out)
+int hasher_new(struct hasher **out)
 {
-	struct image_hasher *h = calloc(1, sizeof(*h));
+	struct hasher *h = calloc(1, sizeof(*h));
 
 	*out = NULL;
 	if (!h)
@@ -75,20 +80,31 @@ int image_hasher_new(struct image_hasher **out)
 	return 0;
 }
 
-void image_hasher_push(struct image_hasher *h, uint64_t gap, const void *data,
-		       size_t len, unsigned int *busy)
+static void queue(struct hasher *h, const struct hash_job *j)
 {
 	pthread_mutex_lock(&h->lock);
 	while (h->count == JOBS)
 		pthread_cond_wait(&h->changed, &h->lock);
-	h->q[(h->head + h->count) % JOBS] = (struct hash_job){ gap, data, len, busy };
+	h->q[(h->head + h->count) % JOBS] = *j;
 	h->count++;
-	(*busy)++;
+	if (j->busy)
+		(*j->busy)++;
 	pthread_cond_broadcast(&h->changed);
 	pthread_mutex_unlock(&h->lock);
 }
 
-void image_hasher_wait(struct image_hasher *h, const unsigned int *busy)
+void hasher_push(struct hasher *h, uint64_t gap, const void *data, size_t len,
+		 unsigned int *busy)
+{
+	queue(h, &(struct hash_job){ .gap = gap, .data = data, .len = len, .busy = busy });
+}
+
+void hasher_finish(struct hasher *h, uint64_t gap, char *hex)
+{
+	queue(h, &(struct hash_job){ .gap = gap, .out = hex });
+}
+
+void hasher_wait(struct hasher *h, const unsigned int *busy)
 {
 	pthread_mutex_lock(&h->lock);
 	while (*busy)
@@ -96,19 +112,15 @@ void image_hasher_wait(struct image_hasher *h, const unsigned int *busy)
 	pthread_mutex_unlock(&h->lock);
 }
 
-void image_hasher_final(struct image_hasher *h, uint64_t tail,
-			char hex[CDP_SHA256_HEX])
+void hasher_sync(struct hasher *h)
 {
 	pthread_mutex_lock(&h->lock);
-	while (h->count || h->running)
+	while (h->count)
 		pthread_cond_wait(&h->changed, &h->lock);
 	pthread_mutex_unlock(&h->lock);
-	/* idle: the hasher thread does not touch sha until the next push */
-	cdp_sha256_zeros(h->sha, tail);
-	cdp_sha256_final_hex(h->sha, hex);
 }
 
-void image_hasher_free(struct image_hasher *h)
+void hasher_free(struct hasher *h)
 {
 	if (!h)
 		return;

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * archive_hash.h - the whole-image SHA-256 on a thread of its own.
+ * archive_hash.h - SHA-256 on a thread of its own.
  *
- * While a disc is written, every source byte is hashed twice: for its
- * chunk and for the image (with the holes as zeros). The chunk hash stays
- * in the libisofs thread; the image hash runs here, so the two use both
- * cores instead of queueing behind each other on the write path.
+ * While a disc is written every source byte is hashed twice: for its chunk
+ * and for the whole image (holes as zeros). Each of the two runs on its own
+ * hasher thread, so the libisofs thread that reads the source only reads
+ * and copies: the write path is as long as xorriso's, and the hashing uses
+ * whatever CPU is left.
  *
- * The producer pushes (gap, data, len) jobs in image order; data must stay
- * untouched until the job's busy counter drops back to zero.
+ * Jobs run in the order pushed. A job's data must stay untouched until its
+ * busy counter (one per buffer and hasher) is back to zero.
  */
 #ifndef CDP_ARCHIVE_HASH_H
 #define CDP_ARCHIVE_HASH_H
@@ -18,18 +19,21 @@
 
 #include "util.h"
 
-struct image_hasher;
+struct hasher;
 
-int image_hasher_new(struct image_hasher **out);
-void image_hasher_free(struct image_hasher *h);
+int hasher_new(struct hasher **out);
+/* Finishes the queued jobs, then stops the thread. */
+void hasher_free(struct hasher *h);
 
 /* Queue "gap zero bytes, then len bytes at data"; ++*busy until hashed. */
-void image_hasher_push(struct image_hasher *h, uint64_t gap, const void *data,
-		       size_t len, unsigned int *busy);
+void hasher_push(struct hasher *h, uint64_t gap, const void *data, size_t len,
+		 unsigned int *busy);
+/* Queue "gap zero bytes, then finish into hex and start over". hex is
+ * written by the hasher thread: read it after hasher_sync(). */
+void hasher_finish(struct hasher *h, uint64_t gap, char *hex);
 /* Wait until *busy is zero (the buffer may be reused). */
-void image_hasher_wait(struct image_hasher *h, const unsigned int *busy);
-/* Wait for all jobs, add tail zero bytes, finish into hex. */
-void image_hasher_final(struct image_hasher *h, uint64_t tail,
-			char hex[CDP_SHA256_HEX]);
+void hasher_wait(struct hasher *h, const unsigned int *busy);
+/* Wait until every queued job is done. */
+void hasher_sync(struct hasher *h);
 
 #endif

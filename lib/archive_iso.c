@@ -22,16 +22,15 @@
 struct archive_iso_writer {
 	struct archive_plan *plan;
 	struct archive_source *src;
-	struct cdp_sha256 *chunk_hash;
-	struct image_hasher *image_hash;
+	struct hasher *chunk_hash, *image_hash;	/* threads: archive_hash.h */
 	uint64_t image_pos;		/* the image hash covers [0, image_pos) */
 	uint32_t next_chunk;		/* chunks are read in order, once */
 	/*
-	 * Two read buffers: libisofs copies out of bufs[cur] while the image
-	 * hasher may still be on the other one (busy counts its jobs).
+	 * Two read buffers: libisofs copies out of bufs[cur] while the
+	 * hashers may still be on the other one (busy_* count their jobs).
 	 */
 	uint8_t *bufs[2];
-	unsigned int busy[2];
+	unsigned int busy_chunk[2], busy_image[2];
 	unsigned int cur;
 	uint64_t bytes_read;		/* atomic: read by the progress poller */
 	int error;
@@ -113,7 +112,8 @@ static int chunk_fill(struct chunk_stream *cs)
 	unsigned int b = w->cur ^ 1;
 	uint8_t *buf = w->bufs[b];
 
-	image_hasher_wait(w->image_hash, &w->busy[b]);
+	hasher_wait(w->chunk_hash, &w->busy_chunk[b]);
+	hasher_wait(w->image_hash, &w->busy_image[b]);
 	w->cur = b;
 	cs->buf_len = cs->buf_off = 0;
 	while (cs->buf_len < ARCHIVE_READ_BLOCK && cs->piece < end) {
@@ -136,9 +136,9 @@ static int chunk_fill(struct chunk_stream *cs)
 				    (unsigned long long)off);
 			return ISO_FILE_READ_ERROR;
 		}
-		image_hasher_push(w->image_hash, off - w->image_pos, buf + cs->buf_len,
-				  n, &w->busy[b]);
-		cdp_sha256_update(w->chunk_hash, buf + cs->buf_len, n);
+		hasher_push(w->image_hash, off - w->image_pos, buf + cs->buf_len, n,
+			    &w->busy_image[b]);
+		hasher_push(w->chunk_hash, 0, buf + cs->buf_len, n, &w->busy_chunk[b]);
 		w->image_pos = off + n;
 		cs->buf_len += n;
 		cs->piece_pos += n;
@@ -172,7 +172,7 @@ static int chunk_read(IsoStream *stream, void *buf, size_t count)
 	cs->buf_off += n;
 	cs->pos += n;
 	if (cs->pos == cs->c->length) {
-		cdp_sha256_final_hex(w->chunk_hash, cs->c->sha256);
+		hasher_finish(w->chunk_hash, 0, cs->c->sha256);
 		w->next_chunk++;
 	}
 	return (int)n;
@@ -232,10 +232,12 @@ static int manifest_open(IsoStream *stream)
 		return ISO_FILE_ERROR;
 	}
 	if (ms->disc == p->ndiscs) {
-		image_hasher_final(w->image_hash, p->image_size - w->image_pos,
-				   p->image_sha256);
+		hasher_finish(w->image_hash, p->image_size - w->image_pos,
+			      p->image_sha256);
 		w->image_pos = p->image_size;
+		hasher_sync(w->image_hash);
 	}
+	hasher_sync(w->chunk_hash);	/* this disc's chunk hashes are final */
 	free(ms->text);
 	ms->text = archive_manifest_render(p, ms->disc, &len);
 	if (!ms->text || len != ms->size) {
@@ -474,8 +476,8 @@ int archive_iso_writer_new(struct archive_plan *plan, struct archive_source *src
 	w->src = src;
 	w->bufs[0] = malloc(ARCHIVE_READ_BLOCK);
 	w->bufs[1] = malloc(ARCHIVE_READ_BLOCK);
-	w->chunk_hash = cdp_sha256_new();
-	image_hasher_new(&w->image_hash);
+	hasher_new(&w->chunk_hash);
+	hasher_new(&w->image_hash);
 	if (!w->bufs[0] || !w->bufs[1] || !w->chunk_hash || !w->image_hash) {
 		archive_iso_writer_free(w);
 		return -ENOMEM;
@@ -489,8 +491,8 @@ void archive_iso_writer_free(struct archive_iso_writer *w)
 	if (!w)
 		return;
 	/* joins the hasher: no job may point into bufs after this */
-	image_hasher_free(w->image_hash);
-	cdp_sha256_free(w->chunk_hash);
+	hasher_free(w->image_hash);
+	hasher_free(w->chunk_hash);
 	free(w->bufs[0]);
 	free(w->bufs[1]);
 	free(w);
