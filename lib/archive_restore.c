@@ -210,8 +210,11 @@ static int restore_all(struct restore *r, char *err, size_t errlen)
 	if (ret)
 		return ret;
 	buf = malloc(h->chunk_size);
-	if (!buf)
+	if (!buf) {
+		snprintf(err, errlen, "out of memory for a chunk of %llu bytes",
+			 (unsigned long long)h->chunk_size);
 		return -ENOMEM;
+	}
 	for (n = 0; n < h->ndiscs; n++)
 		total += h->discs[n].data_bytes;
 	progress_start(&prog, "restore", total);
