@@ -303,6 +303,10 @@ static int check_complete(struct parser *ps, int saw_end)
 		return bad(ps, "no \"end\" line: the manifest is truncated");
 	if (strlen(p->id) != ARCHIVE_ID_LEN || !p->image_size || !p->chunk_size)
 		return bad(ps, "archive, image_size or chunk_size missing");
+	if (p->chunk_size > ARCHIVE_CHUNK_MAX)	/* restore allocates one chunk */
+		return bad(ps, "chunk_size %llu is over %llu",
+			   (unsigned long long)p->chunk_size,
+			   (unsigned long long)ARCHIVE_CHUNK_MAX);
 	if (!p->ndiscs || p->ndiscs != expect)
 		return bad(ps, "%u disc records for %u discs", p->ndiscs, expect);
 	if (p->this_disc > p->ndiscs)

@@ -180,6 +180,7 @@ static void test_manifest_rejects_damage(void **state)
 	expect_bad(t, "chunk 1 1 1048576", "chunk 1 1 2097152", "chunk 1 out of range");
 	expect_bad(t, "disc 2 LBL-2", "disc 3 LBL-2", "bad disc record");
 	expect_bad(t, "image_size 67108864", "image_size lots", "is not a number");
+	expect_bad(t, "chunk_size 1048576", "chunk_size 1099511627776", "is over");
 	free(t);
 	archive_plan_free(&p);
 }
