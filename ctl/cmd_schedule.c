@@ -68,9 +68,9 @@ static void print_action(const struct schedule_action *a, void *arg)
 
 	open_json_object(NULL);
 	print_string(PRINT_ANY, "policy", "%s ", a->policy);
-	print_string(PRINT_ANY, "action", "%s ", a->action);
+	print_string(PRINT_ANY, "action", "%s", a->action);
 	if (a->snapshot)
-		print_string(PRINT_ANY, "snapshot", "%s ", a->snapshot);
+		print_string(PRINT_ANY, "snapshot", " %s", a->snapshot);
 	else
 		print_null(PRINT_JSON, "snapshot", NULL);
 	print_string(PRINT_JSON, "volume", NULL, a->volume);

@@ -435,7 +435,7 @@ int schedule_run(struct catalog *c, const struct schedule_opts *o,
 		if (p->paused) {
 			if (o->report) {
 				struct schedule_action a = { p->name, "paused", NULL, NULL,
-							     "info", "paused: skipped" };
+							     "info", "skipped" };
 				o->report(&a, o->arg);
 			}
 			continue;

@@ -3,7 +3,7 @@
 # in a Ceph sandbox (host side, direct mode: the image is registered as an
 # 'external' volume, so the scheduler snapshots it without cdpd).
 #
-# October 2026 in Europe/Berlin (DST ends on the 25th), policy every 8h with
+# October 2026 in Europe/Berlin (DST ends on the 25th), policy every 12h with
 # GFS keep rules, three runs per slot (every 5 min around the DST change and
 # after the outage), a 35-hour outage (one
 # catch-up snapshot, not a burst), a clone that blocks pruning of its parent
@@ -42,10 +42,10 @@ Q "SELECT 1" >/dev/null
 C policy list >/dev/null
 Q "INSERT INTO volumes (name, rbd_pool, rbd_image, state, created_at)
    VALUES ('vm', 'rbd', 'month', 'external', 0)"
-C policy add m --volumes vm --every 8h --keep-last 3 --keep-hourly 4 \
+C policy add m --volumes vm --every 12h --keep-last 3 --keep-hourly 4 \
 	--keep-daily 5 --keep-weekly 3 --keep-monthly 2
 
-# Run times: every 2h40 (3 runs per slot: all but the first must be no-ops),
+# Run times: every 4 h (3 runs per slot: all but the first must be no-ops),
 # every 5 min for 2 h across the DST change and after the outage; none
 # during the outage Oct 10 02:00Z .. Oct 11 13:00Z. (A run costs ~0.1 s of
 # process start-up on a loaded host, so a minute-by-minute month would take
@@ -59,7 +59,7 @@ ts = lambda *a, tzinfo=utc: int(dt.datetime(*a, tzinfo=tzinfo).timestamp())
 start, end = ts(2026, 10, 1, tzinfo=tz) + 420, ts(2026, 11, 1, tzinfo=tz)
 out0, out1 = ts(2026, 10, 10, 2), ts(2026, 10, 11, 13)
 dst = ts(2026, 10, 25, 0)
-runs = set(range(start, end, 9600))
+runs = set(range(start, end, 14400))
 runs |= set(range(dst, dst + 7200, 300)) | set(range(out1, out1 + 7200, 300))
 runs = sorted(t for t in runs if not out0 <= t < out1)
 open(w + "/runs", "w").write("\n".join(map(str, runs)) + "\n")
@@ -68,7 +68,7 @@ PY
 read -r OUT0 OUT1 < "$W/outage"
 
 # The clone: made from the newest snapshot at the first run of Oct 2 (UTC),
-# which retention drops at the next slot; removed on Oct 4. Pruning must
+# which retention drops two days later; removed on Oct 6. Pruning must
 # skip its parent in between.
 clone_made=0 clone_gone=0 clone_parent="" fails=0
 started=$SECONDS
@@ -82,20 +82,20 @@ while read -r t; do
 			tap_diag "rbd clone: $(cat "$W/clone.err")"
 		clone_made=1
 	fi
-	if [ $clone_gone = 0 ] && [ "$t" -ge 1791072000 ]; then	# 2026-10-04T00:00Z
+	if [ $clone_gone = 0 ] && [ "$t" -ge 1791244800 ]; then	# 2026-10-06T00:00Z
 		ceph_rbd rm rbd/month-clone >/dev/null 2>&1
 		clone_gone=1
 	fi
 done < "$W/runs"
 tap_diag "$(wc -l < "$W/runs") runs in $((SECONDS - started)) s, clone parent $clone_parent"
 
-# The model: first run in each 8h slot (UTC grid) takes <policy>-<slot>;
+# The model: first run in each 12h slot (UTC grid) takes <policy>-<slot>;
 # GFS over the taken set in local time (hours by wall clock + offset).
 python3 - "$W" <<'EOF' > "$W/model"
 import sys, datetime as dt, zoneinfo
 w = sys.argv[1]
 tz = zoneinfo.ZoneInfo("Europe/Berlin")
-I = 8 * 3600
+I = 12 * 3600
 taken = []
 last_slot = None
 for t in map(int, open(w + "/runs")):
@@ -177,7 +177,7 @@ fi
 # 6. the outage: nothing inside, one catch-up snapshot at the first run after
 n_in=$(Q "SELECT count(*) FROM snapshots WHERE created_at >= $OUT0 AND created_at < $OUT1")
 first_after=$(Q "SELECT created_at FROM snapshots WHERE created_at >= $OUT1 ORDER BY created_at LIMIT 1")
-n_next_slot=$(Q "SELECT count(*) FROM snapshots WHERE created_at >= $OUT1 AND created_at < $(( (OUT1 / 28800 + 1) * 28800 ))")
+n_next_slot=$(Q "SELECT count(*) FROM snapshots WHERE created_at >= $OUT1 AND created_at < $(( (OUT1 / 43200 + 1) * 43200 ))")
 catchup=$(Q "SELECT count(*) FROM events WHERE kind = 'schedule.snapshot' AND message LIKE '%catch-up%'")
 if [ "$n_in" = 0 ] && [ "$first_after" = "$OUT1" ] && [ "$n_next_slot" = 1 ] && [ "$catchup" = 1 ]; then
 	tap_ok "35 h outage: one catch-up snapshot at the first run after it"
