@@ -5,6 +5,7 @@
  * pruned) is in schedule.c and retention.c.
  */
 #include "policy.h"
+#include "snap_create.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -147,6 +148,12 @@ static int spec_check(const struct policy_spec *s, char *err, size_t errlen)
 	}
 	if (s->nvolumes == 0) {
 		snprintf(err, errlen, "policy %s has no volume: add --volumes VOL...", s->name);
+		return -EINVAL;
+	}
+	if (s->nvolumes > SNAP_MAX_VOLS) {
+		snprintf(err, errlen,
+			 "%zu volumes: a consistency group snapshot takes at most %d, make several policies",
+			 s->nvolumes, SNAP_MAX_VOLS);
 		return -EINVAL;
 	}
 	for (i = 0; i < s->nvolumes; i++)
@@ -353,6 +360,7 @@ int policy_add(struct catalog *c, const struct policy_spec *s, char *err,
 {
 	int64_t *ids, gid = 0, id;
 	int external = 0, ret;
+	char every[32];
 
 	ret = spec_check(s, err, errlen);
 	if (ret)
@@ -390,7 +398,10 @@ int policy_add(struct catalog *c, const struct policy_spec *s, char *err,
 		goto out_sql;
 	}
 	ret = policy_event(c, id, gid ? 0 : ids[0], "info", "policy.add",
-			   "policy %s added (every %" PRId64 "s)", s->name, s->interval_s);
+			   "policy %s added: every %s, keep last %d hourly %d daily %d weekly %d monthly %d",
+			   s->name, policy_fmt_duration(s->interval_s, every, sizeof(every)),
+			   s->keep_last, s->keep_hourly, s->keep_daily, s->keep_weekly,
+			   s->keep_monthly);
 	if (!ret)
 		ret = catalog_commit(c);
 	if (ret)

@@ -50,6 +50,7 @@ cases=(
 "2|unknown option \"--keep-yearly\"|p --volumes db --every 15m --keep-yearly 3"
 "2|Command line is not complete|p --volumes db --every"
 "1|exists already|taken --volumes db --every 15m"
+"2|at most 16|p --volumes v1 v2 v3 v4 v5 v6 v7 v8 v9 v10 v11 v12 v13 v14 v15 v16 v17 --every 15m"
 )
 
 tap_plan $(( ${#cases[@]} + 5 ))
