@@ -119,8 +119,10 @@ int policy_set_result(struct catalog *c, int64_t id, int64_t run_at,
 	int rc;
 
 	if (sqlite3_prepare_v2(catalog_db(c),
-			       "UPDATE policies SET last_run_at = ?, last_result = ?,"
-			       " last_message = ? WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+			       "UPDATE policies SET last_run_at = ?1,"
+			       " last_result = coalesce(?2, last_result),"
+			       " last_message = CASE WHEN ?2 IS NULL THEN last_message ELSE ?3 END"
+			       " WHERE id = ?4", -1, &st, NULL) != SQLITE_OK)
 		return catalog_fail(c, "record policy result");
 	sqlite3_bind_int64(st, 1, run_at);
 	sqlite3_bind_text(st, 2, result, -1, SQLITE_STATIC);

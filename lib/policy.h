@@ -99,7 +99,11 @@ int policy_event(struct catalog *c, int64_t policy_id, int64_t volume_id,
 		 const char *level, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 
-/* Remember the outcome of a scheduler run of this policy. */
+/*
+ * Remember the outcome of a scheduler run of this policy; result NULL (a
+ * run with nothing to do) only moves last_run_at, so the last result stays
+ * that of the last run that acted.
+ */
 int policy_set_result(struct catalog *c, int64_t id, int64_t run_at,
 		      const char *result, const char *message);
 

@@ -94,18 +94,26 @@ static void run_error(struct policy_run *r, const char *msg)
  * 1. the due snapshot
  */
 
-static int has_snapshot_since(struct catalog *c, int64_t policy_id, int64_t t)
+/*
+ * Does the slot starting at t have its snapshot? Taken in it, or carrying
+ * its name: snap create stamps rows with cdpd's clock, which need not be
+ * the scheduler's (--now, skew).
+ */
+static int has_snapshot_since(struct catalog *c, const struct policy *p, int64_t t)
 {
+	char name[POLICY_NAME_MAX + 32];
 	sqlite3_stmt *st;
 	int ret = -EIO;
 
 	if (sqlite3_prepare_v2(catalog_db(c),
 			       "SELECT EXISTS (SELECT 1 FROM snapshots"
-			       " WHERE policy_id = ? AND created_at >= ?)", -1, &st,
-			       NULL) != SQLITE_OK)
+			       " WHERE policy_id = ? AND (created_at >= ? OR name = ?))",
+			       -1, &st, NULL) != SQLITE_OK)
 		return catalog_fail(c, "check due snapshot");
-	sqlite3_bind_int64(st, 1, policy_id);
+	sqlite3_bind_int64(st, 1, p->id);
 	sqlite3_bind_int64(st, 2, t);
+	sqlite3_bind_text(st, 3, sched_snap_name(p->name, t, name, sizeof(name)), -1,
+			  SQLITE_TRANSIENT);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		ret = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
@@ -115,7 +123,7 @@ static int has_snapshot_since(struct catalog *c, int64_t policy_id, int64_t t)
 int64_t schedule_next_due(struct catalog *c, const struct policy *p, int64_t now)
 {
 	int64_t slot = sched_slot_start(now, p->interval_s);
-	int has = has_snapshot_since(c, p->id, slot);
+	int has = has_snapshot_since(c, p, slot);
 
 	return has > 0 ? slot + p->interval_s : now;
 }
@@ -128,7 +136,7 @@ static void snapshot_due(struct sched_ctx *x, const struct policy *p,
 	const char *why;
 	int has, ret;
 
-	has = has_snapshot_since(x->cat, p->id, slot);
+	has = has_snapshot_since(x->cat, p, slot);
 	if (has < 0) {
 		run_error(r, catalog_errmsg(x->cat));
 		return;
@@ -145,11 +153,16 @@ static void snapshot_due(struct sched_ctx *x, const struct policy *p,
 		return;
 	}
 	ret = sched_snap_take(x, p, name, err, sizeof(err));
-	if (ret) {
+	if (ret < 0) {
 		act(x, p, p->volume_id, p->volumes, "snapshot-failed", name, "error",
 		    "snapshot %s failed: %s", name, err);
 		run_error(r, err);
 		return;
+	}
+	if (ret > 0) {
+		act(x, p, p->volume_id, p->volumes, "snapshot-hook-failed", name, "error",
+		    "snapshot %s taken, but: %s", name, err);
+		run_error(r, err);
 	}
 	r->snapshots++;
 	act(x, p, p->volume_id, p->volumes, "snapshot", name, "info",
@@ -404,6 +417,10 @@ static void record_result(struct sched_ctx *x, const struct policy *p,
 
 	if (x->o->dry_run)
 		return;
+	if (!r->errors && !r->snapshots && !r->pruned && !r->kept_clones && !r->archives) {
+		policy_set_result(x->cat, p->id, x->o->now, NULL, NULL);
+		return;
+	}
 	if (r->errors)
 		snprintf(msg, sizeof(msg), "%d error(s), first: %.900s", r->errors, r->first_error);
 	else

@@ -25,8 +25,9 @@ int sched_exec(const char *const argv[], char *out, size_t outlen);
 
 /*
  * Take snapshot `name` of every volume of the policy at time now and record
- * it with the policy's id. 0 or -errno with err set; nothing is left behind
- * on failure.
+ * it with the policy's id. 0, or -errno with err set and nothing left
+ * behind, or 1: taken and recorded, but err says what failed afterwards
+ * (snap create's post hook).
  */
 int sched_snap_take(struct sched_ctx *x, const struct policy *p,
 		    const char *name, char *err, size_t errlen);

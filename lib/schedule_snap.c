@@ -136,12 +136,13 @@ static int take_cdpd(struct sched_ctx *x, const struct policy *p,
 {
 	const char *argv[16 + SNAP_MAX_MEMBERS];
 	static const char sql[] =
-		"UPDATE snapshots SET policy_id = ?1 WHERE name = ?2 AND volume_id IN"
+		"UPDATE snapshots SET policy_id = ?1 WHERE name = ?2"
+		" AND policy_id IS NOT ?1 AND volume_id IN"
 		" (SELECT id FROM volumes WHERE id = ?3 OR id IN"
 		"  (SELECT volume_id FROM group_members WHERE group_id = ?4))";
 	char out[1024];
 	sqlite3_stmt *st;
-	int a = 0, i, ret;
+	int a = 0, i, ret, status;
 
 	argv[a++] = x->o->cdpctl;
 	if (x->o->catalog) {
@@ -168,11 +169,12 @@ static int take_cdpd(struct sched_ctx *x, const struct policy *p,
 		argv[a++] = p->post_cmd;
 	}
 	argv[a] = NULL;
-	ret = sched_exec(argv, out, sizeof(out));
-	if (ret) {
+	status = sched_exec(argv, out, sizeof(out));
+	if (status) {
 		snprintf(err, errlen, "cdpctl snap create %s failed (exit %d): %s", name,
-			 ret, out[0] ? out : "no message");
-		return -EIO;
+			 status, out[0] ? out : "no message");
+		/* Failed after DONE (a post hook): the snapshot exists and snap
+		 * create recorded it, so it is tagged below like any other. */
 	}
 	if (sqlite3_prepare_v2(catalog_db(x->cat), sql, -1, &st, NULL) != SQLITE_OK) {
 		catalog_fail(x->cat, "tag snapshot");
@@ -185,6 +187,8 @@ static int take_cdpd(struct sched_ctx *x, const struct policy *p,
 	sqlite3_bind_int64(st, 4, p->group_id);
 	ret = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(catalog_db(x->cat)) : -1;
 	sqlite3_finalize(st);
+	if (status)
+		return ret == n ? 1 : -EIO;
 	if (ret != n) {
 		snprintf(err, errlen,
 			 "cdpctl snap create %s succeeded but the catalog has %d of %d snapshot rows",

@@ -30,7 +30,7 @@ Q() { sqlite3 "$CAT" "$@"; }
 NOW=$(date +%s)
 at() { echo $(( (NOW / 60 + $1 + 1) * 60 + 5 )); }
 
-tap_plan 7
+tap_plan 8
 
 ceph_start >/dev/null 2>"$W/ceph.log" || { tap_diag "$(cat "$W/ceph.log")"; echo "Bail out! Ceph sandbox did not start"; exit 1; }
 export CEPH_CONF
@@ -89,11 +89,27 @@ else
 	tap_fail "group policy rows: $rows"; tap_diag "$(cat "$W/out4")"
 fi
 
-# 5. a failing snapshot (cdpd refuses the MARK) is an error event, nothing is left
+# 5. the post hook fails after DONE: the snapshot exists and is the slot's
+# (tagged, no retry within the slot), the policy reports the failure
+C policy remove pair
+C policy add hooky --volumes vol2 --every 1m --pre /usr/bin/true --post /bin/false
+C schedule run --now "$(at 5)" >"$W/out5h" 2>&1
+rc=$?
+C schedule run --now "$(( $(at 5) + 20 ))" >>"$W/out5h" 2>&1
+rows=$(Q "SELECT count(*) FROM snapshots s JOIN policies p ON p.id = s.policy_id WHERE p.name = 'hooky'")
+res=$(Q "SELECT last_result FROM policies WHERE name = 'hooky'")
+hev=$(Q "SELECT count(*) FROM events WHERE kind = 'schedule.snapshot-hook-failed'")
+if [ "$rc" = 1 ] && [ "$rows" = 1 ] && [ "$res" = partial ] && [ "$hev" = 1 ]; then
+	tap_ok "post hook failed: snapshot kept and tagged, result partial, no retry in the slot"
+else
+	tap_fail "post hook failed: rc=$rc rows=$rows result=$res events=$hev"; tap_diag "$(cat "$W/out5h")"
+fi
+
+# 6. a failing snapshot (cdpd refuses the MARK) is an error event, nothing is left
 snap_double_stop
 snap_double_start "$CDP_CONTROL_SOCKET" --fail-mark vol1=rbd/vol1 vol2=rbd/vol2
 n0=$(Q "SELECT count(*) FROM snapshots")
-C schedule run --now "$(at 5)" >"$W/out5" 2>&1
+C schedule run --now "$(at 6)" >"$W/out5" 2>&1
 rc=$?
 n1=$(Q "SELECT count(*) FROM snapshots")
 ev=$(Q "SELECT count(*) FROM events WHERE kind = 'schedule.snapshot-failed'")
@@ -103,8 +119,8 @@ else
 	tap_fail "MARK refused: rc=$rc rows $n0->$n1 events=$ev"; tap_diag "$(cat "$W/out5")"
 fi
 
-# 6. status names the failure
-st=$(C -j schedule status --now "$(at 5)")
+# 7. status names the failure
+st=$(C -j schedule status --now "$(at 6)")
 if python3 -c 'import json,sys; s=json.loads(sys.argv[1])[0]; assert s["last_result"]=="failed" and "snap create" in s["last_message"], s' "$st" 2>"$W/err6"; then
 	tap_ok "status: last result failed, with the reason"
 else
