@@ -271,7 +271,7 @@ static void prune_one(struct sched_ctx *x, const struct policy *p,
 	if (ret == -EBUSY) {
 		r->kept_clones++;
 		act_every(x, p, it->volume_id, it->volume, "keep-clones", it->name,
-			  86400, "warn", "not pruned: %s", err);
+			  86400, "warn", "%s@%s not pruned: %s", it->volume, it->name, err);
 		return;
 	}
 	if (ret && ret != -ENOENT) {
