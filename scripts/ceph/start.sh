@@ -90,13 +90,17 @@ if [ -n "$NETNS" ]; then
 fi
 
 # --- port: P for the mon, P+1..P+9 for the OSD ------------------------------
-# Ports are picked below the ephemeral range, under a lock so two sandboxes
-# starting at once do not pick the same block; the lock is held until the
-# daemons have bound their ports (and is never inherited by them: 9>&-).
-exec 9>/tmp/.cdp-ceph-port.lock
-flock -w 60 9 || die "timed out waiting for /tmp/.cdp-ceph-port.lock"
+# Ports are picked below the ephemeral range. A block is reserved by a file
+# /tmp/.cdp-ceph-ports/P naming DIR (valid while DIR exists; stop.sh removes
+# it), so sandboxes starting at once never pick the same block; the lock
+# only covers the pick, not the start (and is never inherited: 9>&-).
+RES=/tmp/.cdp-ceph-ports
+mkdir -p "$RES"
+exec 9>"$RES/.lock"
+flock -w 60 9 || die "timed out waiting for $RES/.lock"
 port_block_free() {
-	local p=$1 used
+	local p=$1 used owner
+	owner=$(cat "$RES/$p" 2>/dev/null) && [ -n "$owner" ] && [ -d "$owner" ] && return 1
 	used=$(in_ns ss -Htan 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -u)
 	for i in $(seq 0 9); do
 		grep -qx "$((p + i))" <<<"$used" && return 1
@@ -112,6 +116,8 @@ if [ -z "$PORT" ]; then
 else
 	port_block_free "$PORT" || die "port block $PORT..$((PORT + 9)) is in use: choose another --port"
 fi
+echo "$DIR" > "$RES/$PORT"
+flock -u 9; exec 9>&-
 echo "$PORT" > "$DIR/port"
 echo "$NETNS" > "$DIR/netns"	# read by osd.sh to restart the OSD in the same place
 
@@ -207,18 +213,17 @@ log "config and keys ready (port $PORT${NETNS:+, netns $NETNS})"
 C=(-c "$DIR/ceph.conf")
 ceph-mon "${C[@]}" -i a --mkfs --monmap "$DIR/monmap" --keyring "$DIR/mon.keyring"
 # The OSD mkfs does not need the mon: run it while the mon starts.
-ceph-osd "${C[@]}" -i 0 --mkfs --osd-uuid "$OSD_UUID" --no-mon-config 2>"$DIR/log/osd-mkfs.err" 9>&- &
+ceph-osd "${C[@]}" -i 0 --mkfs --osd-uuid "$OSD_UUID" --no-mon-config 2>"$DIR/log/osd-mkfs.err" &
 mkfs_pid=$!
-in_ns ceph-mon "${C[@]}" -i a 9>&- 2>>"$DIR/log/mon.a.stderr"
+in_ns ceph-mon "${C[@]}" -i a 2>>"$DIR/log/mon.a.stderr"
 log "mon started"
 wait $mkfs_pid || { cat "$DIR/log/osd-mkfs.err" >&2; die "ceph-osd --mkfs failed"; }
 log "osd mkfs done"
 
 export CEPH_CONF="$DIR/ceph.conf"
 in_ns $PY "$HERE/sandbox_setup.py" "$DIR/ceph.conf" pre-osd "$OSD_UUID"
-in_ns ceph-osd "${C[@]}" -i 0 9>&- 2>>"$DIR/log/osd.0.stderr"
-[ $MGR -eq 0 ] || in_ns ceph-mgr "${C[@]}" -i x 9>&- 2>>"$DIR/log/mgr.x.stderr"
-flock -u 9; exec 9>&-
+in_ns ceph-osd "${C[@]}" -i 0 2>>"$DIR/log/osd.0.stderr"
+[ $MGR -eq 0 ] || in_ns ceph-mgr "${C[@]}" -i x 2>>"$DIR/log/mgr.x.stderr"
 log "osd started"
 in_ns $PY "$HERE/sandbox_setup.py" "$DIR/ceph.conf" post-osd
 log "pool rbd accepts writes"

@@ -46,6 +46,12 @@ if [ -n "$pids" ]; then
 	[ -n "$alive" ] && echo "ceph/stop.sh: pids$alive would not die" >&2
 fi
 
+# Free the port block reserved by start.sh (if it is still ours).
+port=$(cat "$DIR/port" 2>/dev/null)
+if [ -n "$port" ] && [ "$(cat "/tmp/.cdp-ceph-ports/$port" 2>/dev/null)" = "$DIR" ]; then
+	rm -f "/tmp/.cdp-ceph-ports/$port"
+fi
+
 if [ -f "$DIR/netns.created" ]; then
 	ns=$(cat "$DIR/netns.created")
 	ip netns del "$ns" 2>/dev/null
