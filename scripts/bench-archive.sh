@@ -7,9 +7,10 @@
 # pseudo-drive (a file on the same file system) by
 #   cdpctl archive create file:IMG   (libisofs -> libburn, then read back)
 #   xorriso -map IMG /img -commit    (the same bytes, same kind of drive)
-# alternately, N rounds, and the median is printed. cdp's write rate is the
-# burn record's (bytes / (end - start)); xorriso's is bytes / wall time.
-# Peak RSS comes from GNU time. With --rbd the image is also imported into
+# alternately, N rounds; medians are printed, and the median of the
+# per-round ratios (pairs run back to back cancel the drift of a shared
+# machine). cdp's write rate is the burn record's (bytes / (end - start),
+# verify excluded); xorriso's is bytes / wall time. Peak RSS comes from GNU time. With --rbd the image is also imported into
 # a throw-away Ceph sandbox and archived from an RBD snapshot.
 # Prints a Markdown table for docs/BENCHMARKS.md. Needs ~3x the largest SIZE
 # free in $TMPDIR.
@@ -20,7 +21,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--rbd) RBD=1; shift ;;
-	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d'; exit 0 ;;
 	*) SIZES+=("$1"); shift ;;
 	esac
 done
@@ -80,8 +81,11 @@ for size in "${SIZES[@]}"; do
 	cr=$(cut -d' ' -f3 "$W/c" | median); cc=$(cut -d' ' -f4 "$W/c" | median)
 	xw=$(cut -d' ' -f1 "$W/x" | median); xr=$(cut -d' ' -f2 "$W/x" | median)
 	xc=$(cut -d' ' -f3 "$W/x" | median)
+	# the median of per-round ratios: each pair ran back to back, so the
+	# drift of a shared machine cancels better than in a ratio of medians
+	ratio=$(paste -d' ' "$W/c" "$W/x" | awk '{ print $1 / $5 }' | median)
 	printf "| %s file | %.0f | %.0f | %.2f | %.1f | %.1f | %.1f | %s | %s |\n" "$size" "$cw" "$xw" \
-		"$(awk -v a="$cw" -v b="$xw" 'BEGIN { print a / b }')" "$ct" "$cc" "$xc" \
+		"$ratio" "$ct" "$cc" "$xc" \
 		"$(mib $((cr * 1024)))" "$(mib $((xr * 1024)))"
 	if [ $RBD = 1 ]; then
 		if [ -z "${CEPH_CONF:-}" ]; then
