@@ -41,6 +41,32 @@ static int drain(int fd, char *buf, size_t len, size_t *n)
 	return 1;
 }
 
+/*
+ * Ceph tools print their own log lines ("2026-11-26T00:31:13.486+0000 ...
+ * asok ... failed") on stderr; the user needs the tool's message, not those.
+ */
+static void drop_ceph_log_lines(char *s)
+{
+	char *in = s, *out = s;
+
+	while (*in) {
+		size_t n = strcspn(in, "\n");
+		int date = n > 11 && in[4] == '-' && in[7] == '-' && in[10] == 'T' &&
+			   in[0] >= '0' && in[0] <= '9';
+
+		if (!date && n) {
+			if (out != s)
+				*out++ = ' ';
+			memmove(out, in, n);
+			out += n;
+		}
+		in += n;
+		if (*in)
+			in++;
+	}
+	*out = '\0';
+}
+
 int restore_exec(char *const argv[], char *out, size_t outlen, double timeout_s,
 		 char *err, size_t errlen)
 {
@@ -109,6 +135,7 @@ int restore_exec(char *const argv[], char *out, size_t outlen, double timeout_s,
 		waitpid(pid, &status, 0);
 	}
 	trim(out);
+	drop_ceph_log_lines(err);
 	trim(err);
 	if (timed_out) {
 		snprintf(err, errlen, "%s did not finish within %g s", argv[0], timeout_s);

@@ -38,14 +38,21 @@ int restore_map(enum restore_map_kind kind, const char *pool, const char *image,
 {
 	char spec[260], tool_err[1024];
 	char *nbd[] = { "rbd-nbd", "map", spec, NULL };
-	/* without udev, krbd waits forever for the device node event */
-	char *krbd[] = { "rbd", "device", "map", "-o", "noudev", spec, NULL };
+	/*
+	 * noudev: without udev krbd waits forever for the device node event.
+	 * ms_mode: msgr2-only clusters need it; a v1-only one refuses it, so
+	 * the legacy mode is tried second.
+	 */
+	char *krbd2[] = { "rbd", "device", "map", "-o", "noudev,ms_mode=prefer-crc", spec, NULL };
+	char *krbd1[] = { "rbd", "device", "map", "-o", "noudev", spec, NULL };
 	int r;
 
 	snap_rbd_env();
 	snprintf(spec, sizeof(spec), "%s/%s", pool, image);
-	r = restore_exec(kind == RESTORE_MAP_NBD ? nbd : krbd, dev, devlen, timeout_s,
+	r = restore_exec(kind == RESTORE_MAP_NBD ? nbd : krbd2, dev, devlen, timeout_s,
 			 tool_err, sizeof(tool_err));
+	if (r && kind == RESTORE_MAP_KRBD)
+		r = restore_exec(krbd1, dev, devlen, timeout_s, tool_err, sizeof(tool_err));
 	if (r || strncmp(dev, "/dev/", 5)) {
 		const char *hint = "";
 

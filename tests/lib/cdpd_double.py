@@ -7,42 +7,72 @@
 # state, which lets the client side (hooks, freeze, catalog, restore) be
 # tested end to end before cdpd exists.
 #
-# cdpd_double.py --socket PATH [--rbd 'rbd --conf C --keyring K'] VOL=POOL/IMAGE...
+# cdpd_double.py --socket PATH VOL=POOL/IMAGE...      (cluster: $CEPH_CONF)
 #   --marked-delay S   sleep S seconds before answering MARKED (freeze limit test)
 #   --fail-mark        answer MARK with ERR (nothing created)
 #   --fail-done        create, then remove again and answer ERR (DONE stage)
-# Logs one line per request on stderr.
-import argparse, os, shlex, socket, subprocess, sys, time
+#   --on-mark CMD      run CMD (sh -c, %N = snapshot name) at MARK, before the
+#                      snapshot: the client holds the file systems frozen, so
+#                      CMD sees the exact state the snapshot gets
+#   --snap-after-marked  answer MARKED at once and snapshot afterwards, like
+#                      cdpd does (for freeze-window timing; NOT consistent here,
+#                      since without a stream the image moves on after the thaw)
+# One librados connection for its lifetime (python3-rbd), so a snapshot
+# costs what librbd costs, not a CLI start. Logs to stderr.
+import argparse, os, socket, subprocess, sys, time
+import rados, rbd
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--socket", required=True)
-ap.add_argument("--rbd", default="rbd")
 ap.add_argument("--marked-delay", type=float, default=0)
 ap.add_argument("--fail-mark", action="store_true")
 ap.add_argument("--fail-done", action="store_true")
+ap.add_argument("--on-mark")
+ap.add_argument("--snap-after-marked", action="store_true")
 ap.add_argument("vols", nargs="+")
 a = ap.parse_args()
 vols = dict(v.split("=", 1) for v in a.vols)
 seq = 1000
-rbd = shlex.split(a.rbd)
+cluster = rados.Rados(conffile=os.environ.get("CEPH_CONF", "/etc/ceph/ceph.conf"))
+cluster.conf_set("rados_osd_op_timeout", "30")
+cluster.conf_set("rados_mon_op_timeout", "30")
+cluster.connect(timeout=30)
+ioctx = {}
 
 
 def log(*m):
     print("cdpd-double:", *m, file=sys.stderr, flush=True)
 
 
-def run(*args):
-    p = subprocess.run(rbd + list(args), capture_output=True, text=True)
-    return p.returncode, p.stderr.strip()
+def image(v):
+    pool, name = vols[v].split("/", 1)
+    if pool not in ioctx:
+        ioctx[pool] = cluster.open_ioctx(pool)
+    return rbd.Image(ioctx[pool], name)
+
+
+def has_snap(v, name):
+    with image(v) as img:
+        return any(s["name"] == name for s in img.list_snaps())
+
+
+def remove(v, name):
+    try:
+        with image(v) as img:
+            if img.is_protected_snap(name):
+                img.unprotect_snap(name)
+            img.remove_snap(name)
+    except rbd.Error as e:
+        log("cleanup", v, name, e)
 
 
 def snap(conn, f, args):
     global seq
-    name, protect, timeout_ms, members = args[0], args[1] == "1", int(args[2]), args[3:]
+    name, protect, members = args[0], args[1] == "1", args[3:]
     for v in members:
         if v not in vols:
             return f"ERR 19 volume {v} is not served by cdpd"
-        if run("info", f"{vols[v]}@{name}")[0] == 0:
+        if has_snap(v, name):
             return f"ERR 17 snapshot {vols[v]}@{name} already exists (choose another --name)"
     conn.sendall(b"READY\n")
     line = f.readline().strip()
@@ -51,32 +81,58 @@ def snap(conn, f, args):
         return None
     if a.fail_mark:
         return "ERR 5 injected MARK failure"
-    made, seqs = [], []
+    if a.on_mark:
+        subprocess.run(["sh", "-c", a.on_mark.replace("%N", name)])
+    seqs = []
     for v in members:
-        rc, err = run("snap", "create", f"{vols[v]}@{name}")
-        if rc:
-            for m in made:
-                run("snap", "rm", m)
-            return f"ERR 5 rbd snap create {vols[v]}@{name}: {err}"
-        made.append(f"{vols[v]}@{name}")
         seq += 1
         seqs.append(f"{v}={seq}")
+    marked = ("MARKED " + " ".join(seqs) + "\n").encode()
+    if a.snap_after_marked:
+        conn.sendall(marked)
+    made = []
+    for v in members:
+        try:
+            with image(v) as img:
+                img.create_snap(name)
+        except rbd.Error as e:
+            for m in made:
+                remove(m, name)
+            return f"ERR 5 snapshot {vols[v]}@{name}: {e}"
+        made.append(v)
     if a.marked_delay:
         time.sleep(a.marked_delay)
-    conn.sendall(("MARKED " + " ".join(seqs) + "\n").encode())
+    if not a.snap_after_marked:
+        conn.sendall(marked)
     if a.fail_done:
         for m in made:
-            run("snap", "rm", m)
+            remove(m, name)
         return "ERR 5 injected failure after MARKED (snapshots removed)"
     if protect:
-        for m in made:
-            rc, err = run("snap", "protect", m)
-            if rc:
-                for n in made:
-                    run("snap", "unprotect", n)
-                    run("snap", "rm", n)
-                return f"ERR 5 rbd snap protect {m}: {err}"
+        for v in made:
+            try:
+                with image(v) as img:
+                    img.protect_snap(name)
+            except rbd.Error as e:
+                for m in made:
+                    remove(m, name)
+                return f"ERR 5 protect {vols[v]}@{name}: {e}"
     return "DONE " + " ".join(seqs)
+
+
+def serve(conn):
+    with conn, conn.makefile("r") as f:
+        line = f.readline().split()
+        if line[:1] == ["SNAP"] and len(line) >= 5:
+            reply = snap(conn, f, line[1:])
+        elif line == ["STATUS"]:
+            reply = "\n".join(f"VOL {v} image={i} state=attached consistent=1"
+                              for v, i in vols.items()) + "\nEND"
+        else:
+            reply = "ERR 22 unknown request (SNAP, STATUS)"
+        log(" ".join(line), "->", reply)
+        if reply:
+            conn.sendall((reply + "\n").encode())
 
 
 def main():
@@ -91,21 +147,10 @@ def main():
     log("listening on", a.socket, "for", vols)
     while True:
         conn, _ = s.accept()
-        with conn, conn.makefile("r") as f:
-            line = f.readline().split()
-            if line[:1] == ["SNAP"] and len(line) >= 5:
-                reply = snap(conn, f, line[1:])
-            elif line == ["STATUS"]:
-                reply = "\n".join(f"VOL {v} image={i} state=attached consistent=1"
-                                  for v, i in vols.items()) + "\nEND"
-            else:
-                reply = "ERR 22 unknown request (SNAP, STATUS)"
-            log(" ".join(line), "->", reply)
-            if reply:
-                try:
-                    conn.sendall((reply + "\n").encode())
-                except OSError:
-                    pass
+        try:
+            serve(conn)
+        except (OSError, rbd.Error, rados.Error) as e:
+            log("request failed:", e)
 
 
 main()
