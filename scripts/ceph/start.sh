@@ -2,6 +2,7 @@
 # Start a throw-away single-node Ceph cluster whose whole state lives in DIR.
 #
 #   scripts/ceph/start.sh DIR [--netns NS] [--addr IP] [--port P] [--mgr] [--size-gb N]
+#                             [--owner PID]
 #
 # mon + one bluestore OSD (block = sparse file DIR/osd0.block, outside the
 # OSD dir), cephx on, msgr2 only, one pool "rbd" initialised for RBD.
@@ -13,7 +14,9 @@
 #
 # On success prints, on stdout, shell assignments to eval:
 #   CEPH_CONF=DIR/ceph.conf  KEYRING=DIR/keyring  CEPH_PORT=P  CEPH_ADDR=IP  CEPH_NETNS=NS
-# and returns once the pool has accepted a write. On failure it tears down
+# and returns once the pool has accepted a write. With --owner PID (the test
+# process), scripts/ceph/reap.sh stops the sandbox once that process is gone
+# (a test killed before its trap could run). On failure it tears down
 # what it made (scripts/ceph/stop.sh DIR) and exits non-zero.
 set -euo pipefail
 
@@ -22,13 +25,13 @@ PY=/usr/bin/python3	# the distro python carries the rados/rbd bindings
 
 die() { echo "ceph/start.sh: $*" >&2; exit 1; }
 usage() {
-	echo "usage: $0 DIR [--netns NS] [--addr IP] [--port P] [--mgr] [--size-gb N]" >&2
+	echo "usage: $0 DIR [--netns NS] [--addr IP] [--port P] [--mgr] [--size-gb N] [--owner PID]" >&2
 	exit 2
 }
 
 [ $# -ge 1 ] || usage
 DIR=$1; shift
-NETNS="" ADDR=127.0.0.1 PORT="" MGR=0 SIZE_GB=20
+NETNS="" ADDR=127.0.0.1 PORT="" MGR=0 SIZE_GB=20 OWNER=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--netns) NETNS=${2:?--netns needs a name}; shift 2 ;;
@@ -36,6 +39,7 @@ while [ $# -gt 0 ]; do
 	--port) PORT=${2:?--port needs a number}; shift 2 ;;
 	--mgr) MGR=1; shift ;;
 	--size-gb) SIZE_GB=${2:?--size-gb needs a number}; shift 2 ;;
+	--owner) OWNER=${2:?--owner needs a pid}; shift 2 ;;
 	-h|--help) usage ;;
 	*) echo "ceph/start.sh: unknown argument '$1'" >&2; usage ;;
 	esac
@@ -45,6 +49,7 @@ done
 [[ -z $PORT || ( $PORT =~ ^[0-9]+$ && $PORT -ge 1024 && $PORT -le 65520 ) ]] ||
 	die "--port '$PORT' must be a number in 1024..65520 (P..P+9 are used)"
 [[ $SIZE_GB =~ ^[0-9]+$ && $SIZE_GB -ge 2 ]] || die "--size-gb '$SIZE_GB' must be >= 2"
+[[ -z $OWNER || $OWNER =~ ^[0-9]+$ ]] || die "--owner '$OWNER' is not a pid"
 for b in ceph-mon ceph-osd ceph-authtool monmaptool; do
 	command -v $b >/dev/null || die "$b not found: run scripts/deps.sh"
 done
@@ -119,6 +124,7 @@ fi
 echo "$DIR" > "$RES/$PORT"
 flock -u 9; exec 9>&-
 echo "$PORT" > "$DIR/port"
+[ -z "$OWNER" ] || echo "$OWNER" > "$DIR/owner"	# read by reap.sh
 echo "$NETNS" > "$DIR/netns"	# read by osd.sh to restart the OSD in the same place
 
 # --- config and keys --------------------------------------------------------

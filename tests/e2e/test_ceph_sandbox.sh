@@ -13,7 +13,7 @@ if [ "$(id -u)" -ne 0 ] || ! command -v ceph-osd >/dev/null; then
 fi
 TMP=$(mktemp -d /tmp/cdptest.XXXXXX)
 trap 'ceph_cleanup; rm -rf "$TMP"' EXIT
-tap_plan 15
+tap_plan 16
 
 # rbd_roundtrip IMAGE: import 4 MiB of random data, export it, compare.
 rbd_roundtrip() {
@@ -72,6 +72,19 @@ else
 		bash -c "grep -q 'in use' '$TMP/c.err' && ! [ -e '$C' ] && [ -z \"\$(. '$CEPH_TOP/tests/lib/ceph.sh'; ceph_pids '$C')\" ]"
 fi
 ceph_stop "$B"
+
+# --- a sandbox whose owner died without its trap is reaped -------------------
+sleep 600 &
+owner=$!
+R=$TMP/r
+"$CEPH_TOP/scripts/ceph/start.sh" "$R" --owner $owner > /dev/null 2> "$TMP/r.err"
+r_pids=$(ceph_pids "$R")
+"$CEPH_TOP/scripts/ceph/reap.sh" 2>/dev/null	# owner alive: must stay
+r_alive=$(ceph_pids "$R")
+kill -KILL $owner; wait $owner 2>/dev/null
+"$CEPH_TOP/scripts/ceph/reap.sh" 2>/dev/null
+reaped() { [ -n "$r_pids" ] && [ "$r_alive" = "$r_pids" ] && all_dead $r_pids && ! [ -e "$R" ]; }
+tap_check "reap.sh stops a sandbox once its owner is gone, not before" reaped
 
 # --- inside a test-made netns, on a tap address (as the VM rig uses it) -----
 NS=cdpt$$ NS2=cdpu$$

@@ -22,7 +22,8 @@ ceph_start() {
 	local dir out
 	dir=$(mktemp -d /tmp/cdpceph.XXXXXX) || return 1
 	_ceph_dirs+=("$dir")
-	out=$("$CEPH_TOP/scripts/ceph/start.sh" "$dir" "$@") || return 1
+	# --owner: reap.sh can stop it should this test die without its trap.
+	out=$("$CEPH_TOP/scripts/ceph/start.sh" "$dir" --owner $$ "$@") || return 1
 	eval "$out"
 	export CEPH_CONF KEYRING CEPH_PORT CEPH_ADDR CEPH_NETNS
 	CEPH_DIR=$dir
