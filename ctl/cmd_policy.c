@@ -4,6 +4,7 @@
  * Parsing and printing only: the rules live in lib/policy.c.
  */
 #include "cdpctl.h"
+#include "freeze.h"
 #include "json_print.h"
 #include "policy.h"
 #include "retention.h"
@@ -28,7 +29,7 @@ static int usage(void)
 		"       KEEP-LIST := [ --keep-last N ] [ --keep-hourly N ] [ --keep-daily N ]\n"
 		"                    [ --keep-weekly N ] [ --keep-monthly N ]\n"
 		"                    (none given: keep every snapshot)\n"
-		"       QUIESCE := [ --freeze MOUNTPOINT ] [ --pre CMD --post CMD ]\n"
+		"       QUIESCE := [ --freeze MOUNTPOINT ]... [ --pre CMD --post CMD ]\n"
 		"       ARCHIVE := --archive-after DAYS --drive DRIVE [ --drive DRIVE ... ]\n"
 		"                  [ --capacity 25G|50G|100G|128G|200G|SIZE ]\n"
 		"       DAYS := NUMBER[d]\n"
@@ -95,8 +96,9 @@ static int policy_add_cmd(int argc, char **argv)
 	const char *every = NULL, *after = NULL, *capacity = NULL;
 	struct policy_spec s = { .archive_after_days = -1 };
 	int keep[5] = { -1, -1, -1, -1, -1 };
-	char drive_list[4096] = "", err[4608];
+	char drive_list[4096] = "", mnt_list[4096] = "", err[4608];
 	size_t ndrives = 0, i;
+	int nmnts = 0;
 	struct catalog *cat;
 	int ret;
 
@@ -137,7 +139,14 @@ static int policy_add_cmd(int argc, char **argv)
 			set_count_once(&keep[4], "--keep-monthly", *argv);
 		} else if (!strcmp(*argv, "--freeze")) {
 			NEXT_ARG();
-			set_once(&s.freeze_mnt, "--freeze", *argv);
+			if (strchr(*argv, ' ') || **argv != '/')
+				invarg("a mount point: an absolute path without spaces", *argv);
+			if (nmnts++ == FREEZE_MAX_MOUNTS)
+				invarg("too many --freeze mount points", *argv);
+			if (mnt_list[0])
+				strcat(mnt_list, " ");
+			strncat(mnt_list, *argv, sizeof(mnt_list) - strlen(mnt_list) - 1);
+			s.freeze_mnt = mnt_list;
 		} else if (!strcmp(*argv, "--pre")) {
 			NEXT_ARG();
 			set_once(&s.pre_cmd, "--pre", *argv);
@@ -294,7 +303,10 @@ static int print_policy(const struct policy *p, void *arg)
 	} else {
 		print_null(PRINT_JSON, "archive_after_days", NULL);
 	}
-	print_opt_string("freeze", "freeze %s ", p->freeze_mnt);
+	if (p->freeze_mnt)
+		print_words("freeze", "freeze %s ", p->freeze_mnt);
+	else
+		print_null(PRINT_JSON, "freeze", NULL);
 	print_opt_string("pre", "pre \"%s\" ", p->pre_cmd);
 	print_opt_string("post", "post \"%s\" ", p->post_cmd);
 	print_bool(PRINT_JSON, "external", NULL, p->external);

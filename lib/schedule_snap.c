@@ -24,6 +24,8 @@
 #include <string.h>
 
 #define SNAP_MAX_MEMBERS	64
+/* cdpctl -c CAT snap create VOL... --name N --protect, freezes, hooks */
+#define SNAP_ARGV_MAX		(16 + SNAP_MAX_MEMBERS + 2 * 16)
 
 struct member {
 	int64_t id;
@@ -134,7 +136,8 @@ static int take_cdpd(struct sched_ctx *x, const struct policy *p,
 		     const struct member *m, int n, const char *name,
 		     char *err, size_t errlen)
 {
-	const char *argv[16 + SNAP_MAX_MEMBERS];
+	const char *argv[SNAP_ARGV_MAX];
+	char mnts[4096], *mnt, *save;
 	static const char sql[] =
 		"UPDATE snapshots SET policy_id = ?1 WHERE name = ?2"
 		" AND policy_id IS NOT ?1 AND volume_id IN"
@@ -156,9 +159,12 @@ static int take_cdpd(struct sched_ctx *x, const struct policy *p,
 	argv[a++] = "--name";
 	argv[a++] = name;
 	argv[a++] = "--protect";
-	if (p->freeze_mnt) {
+	/* mount points are stored space separated (policy add refuses spaces) */
+	snprintf(mnts, sizeof(mnts), "%s", p->freeze_mnt ? p->freeze_mnt : "");
+	for (mnt = strtok_r(mnts, " ", &save); mnt && a < SNAP_ARGV_MAX - 8;
+	     mnt = strtok_r(NULL, " ", &save)) {
 		argv[a++] = "--freeze";
-		argv[a++] = p->freeze_mnt;
+		argv[a++] = mnt;
 	}
 	if (p->pre_cmd) {
 		argv[a++] = "--pre";

@@ -50,6 +50,7 @@ cases=(
 "2|unknown option \"--keep-yearly\"|p --volumes db --every 15m --keep-yearly 3"
 "2|Command line is not complete|p --volumes db --every"
 "1|exists already|taken --volumes db --every 15m"
+"2|an absolute path without spaces|p --volumes db --every 15m --freeze srv"
 "2|at most 16|p --volumes v1 v2 v3 v4 v5 v6 v7 v8 v9 v10 v11 v12 v13 v14 v15 v16 v17 --every 15m"
 )
 
@@ -71,7 +72,7 @@ if [ "$n" = 1 ]; then tap_ok "no bad policy reached the catalog"; else tap_fail 
 
 # good ones, and the JSON of list/show
 C policy add grp --volumes db logs --every 1h --keep-last 2 --keep-daily 7 \
-	--freeze /srv --pre "/usr/bin/true" --post "/usr/bin/true" \
+	--freeze /srv --freeze /var/lib/pg --pre "/usr/bin/true" --post "/usr/bin/true" \
 	--archive-after 30d --drive stdio:/tmp/a --drive stdio:/tmp/b --capacity 25G
 out=$(C -j policy show grp)
 if python3 -c '
@@ -80,7 +81,7 @@ p = json.loads(sys.argv[1])[0]
 assert p["volumes"] == ["db", "logs"], p
 assert p["every_s"] == 3600 and p["keep"]["daily"] == 7 and p["keep"]["last"] == 2, p
 assert p["drives"] == ["stdio:/tmp/a", "stdio:/tmp/b"] and p["archive_after_days"] == 30, p
-assert p["freeze"] == "/srv" and not p["paused"], p' "$out" 2>"$W/err"; then
+assert p["freeze"] == ["/srv", "/var/lib/pg"] and not p["paused"], p' "$out" 2>"$W/err"; then
 	tap_ok "policy add (group, archive, hooks) and show --json"
 else
 	tap_fail "policy show --json"; tap_diag "$out $(cat "$W/err")"
