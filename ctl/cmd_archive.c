@@ -32,7 +32,7 @@ static int usage_to(FILE *f, int code)
 		"       cdpctl archive list\n"
 		"where  SNAP := { POOL/IMAGE@SNAP | file:PATH }\n"
 		"       DRIVE := { /dev/srN | stdio:PATH }\n"
-		"       CAP := { 25G | 50G | 100G | 128G | 200G | SIZE }   (default 25G)\n"
+		"       CAP := { 25G | 50G | 100G | 128G | 200G | SIZE }   (default: the medium's, 25G on stdio:)\n"
 		"       ARCHIVE := { ARCHIVE_ID | DISC_LABEL | POOL/IMAGE@SNAP }\n"
 		"       TARGET := { POOL/IMAGE | FILE }   (FILE: a path starting with / or ./)\n");
 	return code;
@@ -101,7 +101,6 @@ static int archive_create_cmd(int argc, char **argv)
 	char err[8192];
 	int ret;
 
-	cdp_parse_capacity("25G", &o.capacity);
 	for (; argc > 0; argc--, argv++) {
 		if (!strcmp(*argv, "--drive")) {
 			NEXT_ARG();

@@ -48,6 +48,23 @@ static int name_ok(const char *what, const char *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* No --capacity: what the first drive's medium reports (a real BD-R says
+ * its size), else the smallest BD-R class. */
+static uint64_t medium_capacity(const struct archive_create_opts *o)
+{
+	struct archive_drive *d;
+	uint64_t room = 0;
+	char err[256];
+
+	if (o->ndrives && !archive_drive_open(o->drives[0], &d, err, sizeof(err))) {
+		room = archive_drive_room(d);
+		archive_drive_close(d);
+	}
+	if (!room)
+		cdp_parse_capacity("25G", &room);
+	return room;
+}
+
 static int plan_header(struct create_ctx *x)
 {
 	const struct archive_source_info *si = archive_source_info(x->src);
@@ -65,7 +82,7 @@ static int plan_header(struct create_ctx *x)
 	p->snap_time = si->snap_time;
 	p->created = (int64_t)cdp_now();
 	p->chunk_size = x->o->chunk_size ? x->o->chunk_size : ARCHIVE_CHUNK_DEFAULT;
-	p->capacity = x->o->capacity;
+	p->capacity = x->o->capacity ? x->o->capacity : medium_capacity(x->o);
 	ret = archive_catalog_lookup(x->o->cat, p);
 	if (ret) {
 		snprintf(x->err, x->errlen, "%s", catalog_errmsg(x->o->cat));

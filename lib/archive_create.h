@@ -18,7 +18,8 @@ struct archive_create_opts {
 	const char *source;		/* POOL/IMAGE@SNAP or file:PATH */
 	const char *const *drives;	/* one per disc in batch mode */
 	size_t ndrives;
-	uint64_t capacity;		/* per disc, bytes */
+	uint64_t capacity;		/* per disc, bytes; 0: the first drive's
+					 * blank medium, or 25G on a pseudo-drive */
 	uint64_t chunk_size;		/* 0: default */
 	const char *label;		/* NULL: "CDP-<id prefix>" */
 	int interactive;		/* prompt on the tty for more media */

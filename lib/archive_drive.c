@@ -164,6 +164,19 @@ static int rewritable(const char *profile)
 	return strstr(profile, "RW") || strstr(profile, "RE") || strstr(profile, "RAM");
 }
 
+uint64_t archive_drive_room(struct archive_drive *d)
+{
+	struct burn_write_opts *o;
+	off_t room;
+
+	if (d->stdio)
+		return 0;
+	o = burn_write_opts_new(d->drive);
+	room = burn_disc_available_space(d->drive, o);
+	burn_write_opts_free(o);
+	return room > 0 ? (uint64_t)room : 0;
+}
+
 int archive_drive_check_blank(struct archive_drive *d, uint64_t need,
 			      char *err, size_t errlen)
 {
@@ -199,15 +212,13 @@ int archive_drive_check_blank(struct archive_drive *d, uint64_t need,
 		return -EEXIST;
 	}
 	if (!d->stdio) {
-		struct burn_write_opts *o = burn_write_opts_new(d->drive);
-		off_t room = burn_disc_available_space(d->drive, o);
+		uint64_t room = archive_drive_room(d);
 
-		burn_write_opts_free(o);
-		if (room > 0 && (uint64_t)room < need) {
+		if (room && room < need) {
 			char a[16], b[16];
 
 			snprintf(err, errlen, "medium in %s holds %s, the plan needs %s per disc: use a smaller --capacity",
-				 addr, cdp_fmt_size((uint64_t)room, a, sizeof(a)),
+				 addr, cdp_fmt_size(room, a, sizeof(a)),
 				 cdp_fmt_size(need, b, sizeof(b)));
 			return -ENOSPC;
 		}

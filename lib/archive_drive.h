@@ -28,6 +28,8 @@ int archive_drive_open(const char *addr, struct archive_drive **out,
  */
 int archive_drive_check_blank(struct archive_drive *d, uint64_t need,
 			      char *err, size_t errlen);
+/* Bytes the blank medium takes (0 for a pseudo-drive: no size). */
+uint64_t archive_drive_room(struct archive_drive *d);
 /* Profile of the medium ("BD-R", ...) or "stdio" for a pseudo-drive. */
 const char *archive_drive_medium(const struct archive_drive *d);
 /* Write size bytes from src as one closed session (BD-R: no appending). */
