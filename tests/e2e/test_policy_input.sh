@@ -54,7 +54,7 @@ cases=(
 "2|at most 16|p --volumes v1 v2 v3 v4 v5 v6 v7 v8 v9 v10 v11 v12 v13 v14 v15 v16 v17 --every 15m"
 )
 
-tap_plan $(( ${#cases[@]} + 5 ))
+tap_plan $(( ${#cases[@]} + 6 ))
 for c in "${cases[@]}"; do
 	IFS='|' read -r want msg args <<< "$c"
 	# shellcheck disable=SC2086 # the table's words are the arguments
@@ -101,5 +101,17 @@ if [ "$left" = taken ] && [ "$g" = 0 ] && grep -q "does not exist" <<< "$err"; t
 	tap_ok "remove drops policy and its group; removing again names the problem"
 else
 	tap_fail "remove: left=$left groups=$g err=$err"
+fi
+
+# /etc/cron.d/cdp: system crontab lines are 5 time fields, a user, a command
+cron=$TOP/scripts/cron/cdp
+jobs=$(grep -vE '^[[:space:]]*(#|$)|^[A-Z_]+=' "$cron")
+if [ "$(wc -l <<< "$jobs")" = 1 ] &&
+   awk '{ exit !($1 == "*" && $2 == "*" && $3 == "*" && $4 == "*" && $5 == "*" &&
+		 $6 == "root" && $7 == "cdpctl" && $8 == "schedule" && $9 == "run") }' <<< "$jobs" &&
+   grep -q '^PATH=.*/usr/local/sbin' "$cron"; then
+	tap_ok "cron.d/cdp: every minute, as root, cdpctl schedule run (PATH has /usr/local/sbin)"
+else
+	tap_fail "cron.d/cdp syntax"; tap_diag "$jobs"
 fi
 tap_done
