@@ -98,6 +98,7 @@ static int adopt(const struct cdp_volinfo *vi, void *arg)
 	}
 	snprintf(v->pool, sizeof(v->pool), "%s", cv.pool);
 	snprintf(v->image, sizeof(v->image), "%s", cv.image);
+	snprintf(v->dm_name, sizeof(v->dm_name), "%s", cv.dm_name);
 	v->stop = 0;
 	v->exited = 0;
 	if (pthread_create(&v->thread, NULL, vol_worker, v)) {

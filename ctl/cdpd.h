@@ -35,6 +35,7 @@ struct vol {
 	char name[CDP_VOLUME_ID_MAX + 1];
 	char pool[128];
 	char image[128];
+	char dm_name[128];		/* /dev/mapper/<dm_name> carries the target */
 	pthread_t thread;
 	volatile int stop;		/* asked to stop (volume gone, shutdown) */
 	volatile int exited;		/* the worker returned */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cdpd.h"
+#include "dmdev.h"
 #include "nl.h"
 #include "rbd_apply.h"
 #include "util.h"
@@ -135,9 +136,22 @@ static void mark_reached(struct worker *w, uint64_t seq)
 	pthread_mutex_unlock(&v->lock);
 }
 
+/*
+ * While a resync is being applied a marker file exists in state_dir, so a
+ * daemon restarted in the middle knows the image is not consistent (and
+ * that the existing pre-resync snapshot, not a new one, is the last
+ * consistent point). An overflow alone leaves the replica consistent: all
+ * acked records were applied in order.
+ */
+static void resync_marker(const struct vol *v, char *path, size_t len)
+{
+	snprintf(path, len, "%s/resync-%s", cfg.state_dir, v->name);
+}
+
 static void start_resync(struct worker *w, uint64_t seq)
 {
-	char name[96];
+	char name[96], marker[4200];
+	FILE *f;
 
 	snprintf(name, sizeof(name), "cdp-pre-resync-%lld-%llu", (long long)time(NULL),
 		 (unsigned long long)seq);
@@ -148,6 +162,10 @@ static void start_resync(struct worker *w, uint64_t seq)
 		cdpd_log(LOG_NOTICE, "%s: resync starts at seq %llu; replica inconsistent until it ends (snapshot %s kept)",
 			 w->v->name, (unsigned long long)seq, name);
 	w->in_resync = 1;
+	resync_marker(w->v, marker, sizeof(marker));
+	f = fopen(marker, "we");
+	if (f)
+		fclose(f);
 	pthread_mutex_lock(&w->v->lock);
 	w->v->consistent = 0;
 	pthread_mutex_unlock(&w->v->lock);
@@ -207,12 +225,31 @@ static void refresh(struct worker *w)
 	v->queued_bytes = vi.queued_bytes;
 	if (vi.state != CDP_STATE_SYNCING && vi.state != CDP_STATE_TRACKING &&
 	    vi.resync_left == 0 && v->durable_seq >= vi.last_seq && !v->consistent) {
+		char marker[4200];
+
+		resync_marker(v, marker, sizeof(marker));
+		unlink(marker);
 		v->consistent = 1;
 		w->in_resync = 0;
 		cdpd_log(LOG_NOTICE, "%s: resync applied, replica consistent at seq %llu",
 			 v->name, (unsigned long long)v->durable_seq);
 	}
 	pthread_mutex_unlock(&v->lock);
+	/*
+	 * A sync volume that timed out runs degraded (async) until told
+	 * otherwise: once the replica has caught up, re-arm sync mode so the
+	 * RPO is 0 again without an operator.
+	 */
+	if (vi.state == CDP_STATE_DEGRADED && v->consistent && v->durable_seq >= vi.last_seq &&
+	    v->dm_name[0]) {
+		char err[256];
+
+		if (dmdev_message(v->dm_name, "mode sync", err, sizeof(err)))
+			cdpd_log(LOG_WARNING, "%s: cannot re-arm sync mode: %s", v->name, err);
+		else
+			cdpd_log(LOG_NOTICE, "%s: caught up after a sync timeout: sync mode re-armed",
+				 v->name);
+	}
 }
 
 static void set_error(struct vol *v, const char *msg)
@@ -254,7 +291,8 @@ static int connect_volume(struct worker *w)
 		return r;
 	}
 	w->next_seq = vi.acked_seq;
-	w->in_resync = vi.state == CDP_STATE_SYNCING || vi.state == CDP_STATE_TRACKING;
+	resync_marker(v, msg, sizeof(msg));
+	w->in_resync = access(msg, F_OK) == 0;
 	w->ring_head = w->ring_tail = 0;
 	pthread_mutex_lock(&v->lock);
 	v->attached = 1;
