@@ -357,11 +357,47 @@ static int insert_policy(struct catalog *c, const struct policy_spec *s,
 	return 0;
 }
 
+/*
+ * Removing a policy leaves its snapshots unmanaged (policy_id NULL). Adding
+ * one of the same name again takes back those named like its own
+ * (<NAME>-YYYYmmddTHHMMZ, schedule_time.h) on its volumes, so "remove, then
+ * add with other settings" is how a policy is changed. Returns the count.
+ */
+static int adopt_snapshots(struct catalog *c, const char *name, int64_t id,
+			   const int64_t *vols, size_t nvols)
+{
+	char pattern[POLICY_NAME_MAX + 64];
+	sqlite3_stmt *st;
+	size_t i;
+	int n = 0;
+
+	/* policy names have no GLOB metacharacters (policy_name_ok) */
+	snprintf(pattern, sizeof(pattern),
+		 "%s-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9]Z", name);
+	if (sqlite3_prepare_v2(catalog_db(c),
+			       "UPDATE snapshots SET policy_id = ? WHERE policy_id IS NULL"
+			       " AND volume_id = ? AND name GLOB ?", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	for (i = 0; i < nvols; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, vols[i]);
+		sqlite3_bind_text(st, 3, pattern, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return -EIO;
+		}
+		n += sqlite3_changes(catalog_db(c));
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
 int policy_add(struct catalog *c, const struct policy_spec *s, char *err,
 	       size_t errlen)
 {
 	int64_t *ids, gid = 0, id;
-	int external = 0, ret;
+	int external = 0, ret, adopted;
 	char every[32];
 
 	ret = spec_check(s, err, errlen);
@@ -399,11 +435,16 @@ int policy_add(struct catalog *c, const struct policy_spec *s, char *err,
 		ret = catalog_fail(c, "insert policy");
 		goto out_sql;
 	}
+	adopted = adopt_snapshots(c, s->name, id, ids, s->nvolumes);
+	if (adopted < 0) {
+		ret = catalog_fail(c, "adopt the snapshots of an earlier policy of that name");
+		goto out_sql;
+	}
 	ret = policy_event(c, id, gid ? 0 : ids[0], "info", "policy.add",
-			   "policy %s added: every %s, keep last %d hourly %d daily %d weekly %d monthly %d",
+			   "policy %s added: every %s, keep last %d hourly %d daily %d weekly %d monthly %d; %d earlier snapshot(s) of that name adopted",
 			   s->name, policy_fmt_duration(s->interval_s, every, sizeof(every)),
 			   s->keep_last, s->keep_hourly, s->keep_daily, s->keep_weekly,
-			   s->keep_monthly);
+			   s->keep_monthly, adopted);
 	if (!ret)
 		ret = catalog_commit(c);
 	if (ret)

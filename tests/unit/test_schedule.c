@@ -319,6 +319,38 @@ static void test_paused(void **state)
 	assert_int_equal(t.snapshots, 0);
 }
 
+/* remove + add with other settings: the new policy manages the old snapshots */
+static void test_readd_adopts(void **state)
+{
+	struct fixture *f = *state;
+	struct schedule_totals t;
+	char err[256];
+
+	add(f, "p", "va", 900, 0);
+	expect_string(__wrap_sched_snap_take, name, "p-20261201T0100Z");
+	will_return(__wrap_sched_snap_take, 0);
+	assert_int_equal(run(f, T0, &t), 0);
+	expect_string(__wrap_sched_snap_take, name, "p-20261201T0115Z");
+	will_return(__wrap_sched_snap_take, 0);
+	assert_int_equal(run(f, T0 + 900, &t), 0);
+	assert_int_equal(catalog_exec(f->cat,
+		"INSERT INTO snapshots (volume_id, name, created_at) VALUES (1, 'manual', 1000),"
+		" (2, 'p-20261201T0000Z', 1000)"), 0);
+	assert_int_equal(policy_remove(f->cat, "p", err, sizeof(err)), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM snapshots WHERE policy_id IS NULL"), 4);
+	add(f, "p", "va", 900, 1);
+	/* its two, not the user's, not another volume's */
+	assert_int_equal(count(f, "SELECT count(*) FROM snapshots WHERE policy_id IS NOT NULL"), 2);
+	expect_string(__wrap_sched_snap_take, name, "p-20261201T0130Z");
+	will_return(__wrap_sched_snap_take, 0);
+	expect_string(__wrap_sched_rbd_snap_prune, name, "p-20261201T0100Z");
+	will_return(__wrap_sched_rbd_snap_prune, 0);
+	expect_string(__wrap_sched_rbd_snap_prune, name, "p-20261201T0115Z");
+	will_return(__wrap_sched_rbd_snap_prune, 0);
+	assert_int_equal(run(f, T0 + 1800, &t), 0);
+	assert_int_equal(t.pruned, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -329,6 +361,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_archive_handoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_paused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readd_adopts, setup, teardown),
 	};
 
 	setenv("TZ", "UTC", 1);
