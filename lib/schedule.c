@@ -263,7 +263,9 @@ static void prune_one(struct sched_ctx *x, const struct policy *p,
 		    "would prune %s@%s", it->volume, it->name);
 		return;
 	}
-	if (!x->rbd && !(x->rbd = sched_rbd_new())) {
+	if (!x->rbd)
+		x->rbd = sched_rbd_new();
+	if (!x->rbd) {
 		run_error(r, "out of memory");
 		return;
 	}

@@ -108,7 +108,9 @@ static int take_direct(struct sched_ctx *x, const struct policy *p,
 	char adopted[SNAP_MAX_MEMBERS], ignore[256];
 	int made, ret = 0;
 
-	if (!x->rbd && !(x->rbd = sched_rbd_new()))
+	if (!x->rbd)
+		x->rbd = sched_rbd_new();
+	if (!x->rbd)
 		return -ENOMEM;
 	for (made = 0; made < n; made++) {
 		ret = sched_rbd_snap_create(x->rbd, m[made].pool, m[made].image, name,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* schedule_time.c - see schedule_time.h. */
 #include "schedule_time.h"
+#include "util.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -52,7 +53,7 @@ int sched_parse_time(const char *s, int64_t *out)
 		*out = strtoll(p, &end, 10);
 		return errno ? -EINVAL : 0;
 	}
-	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(fmts); i++) {
 		memset(&tm, 0, sizeof(tm));
 		end = strptime(s, fmts[i], &tm);
 		if (!end)
