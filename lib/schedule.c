@@ -154,8 +154,9 @@ static void snapshot_due(struct sched_ctx *x, const struct policy *p,
 	}
 	ret = sched_snap_take(x, p, name, err, sizeof(err));
 	if (ret < 0) {
-		act(x, p, p->volume_id, p->volumes, "snapshot-failed", name, "error",
-		    "snapshot %s failed: %s", name, err);
+		/* retried every minute while the slot lasts; logged once an hour */
+		act_every(x, p, p->volume_id, p->volumes, "snapshot-failed", name, 3600,
+			  "error", "snapshot %s failed: %s", name, err);
 		run_error(r, err);
 		return;
 	}

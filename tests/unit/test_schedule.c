@@ -217,10 +217,16 @@ static void test_failure_does_not_stop_others(void **state)
 	assert_int_equal(count(f, "SELECT count(*) FROM policies WHERE name = 'b'"
 			      " AND last_result = 'ok'"), 1);
 	assert_int_equal(count(f, "SELECT count(*) FROM events WHERE kind = 'schedule.snapshot-failed'"), 1);
-	/* a is due again next minute (nothing was taken), b is not */
+	/* a is due again next minute (nothing was taken), b is not; the
+	 * same failure is reported, not logged again */
+	expect_string(__wrap_sched_snap_take, name, "a-20261201T0100Z");
+	will_return(__wrap_sched_snap_take, -EIO);
+	assert_int_equal(run(f, T0 + 60, &t), -EIO);
+	assert_string_equal(f->log, "a snapshot-failed a-20261201T0100Z;");
+	assert_int_equal(count(f, "SELECT count(*) FROM events WHERE kind = 'schedule.snapshot-failed'"), 1);
 	expect_string(__wrap_sched_snap_take, name, "a-20261201T0100Z");
 	will_return(__wrap_sched_snap_take, 0);
-	assert_int_equal(run(f, T0 + 60, &t), 0);
+	assert_int_equal(run(f, T0 + 120, &t), 0);
 	res = f->log;
 	assert_string_equal(res, "a snapshot a-20261201T0100Z;");
 }
