@@ -7,7 +7,8 @@
  * volumes are snapshotted together as a consistency group, so the policy
  * owns a group named "policy:<NAME>" (policies.group_id) created and removed
  * with it. Snapshots the scheduler takes carry snapshots.policy_id; removing
- * a policy leaves its snapshots in place, no longer managed.
+ * a policy leaves its snapshots in place, no longer managed, until a policy
+ * of the same name is added again and adopts them.
  *
  * Every function returns 0 or a negative errno and then writes a sentence
  * for the user into err (what is wrong and how to fix it).
