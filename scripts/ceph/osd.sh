@@ -8,10 +8,13 @@
 #                                    report timeout; clients time out instead
 #   scripts/ceph/osd.sh DIR start    start it again (same netns, same ports range)
 #   scripts/ceph/osd.sh DIR status   prints "up" or "down" (process alive or not)
+#   scripts/ceph/osd.sh DIR wait-up [SECONDS]
+#                                    wait (default 60 s) until the mon has the
+#                                    OSD up and the pool takes a write again
 set -uo pipefail
 
 die() { echo "ceph/osd.sh: $*" >&2; exit 1; }
-[ $# -eq 2 ] || { echo "usage: $0 DIR stop|kill|start|status" >&2; exit 2; }
+[ $# -ge 2 ] || { echo "usage: $0 DIR stop|kill|start|status|wait-up [SECONDS]" >&2; exit 2; }
 DIR=$(cd "$1" 2>/dev/null && pwd) || die "no sandbox in '$1'"
 CONF="$DIR/ceph.conf"
 [ -f "$CONF" ] || die "no sandbox in '$DIR' (no ceph.conf)"
@@ -43,5 +46,15 @@ start)
 status)
 	osd_pid >/dev/null && echo up || echo down
 	;;
-*) die "unknown command '$2' (stop|kill|start|status)" ;;
+wait-up)
+	secs=${3:-60}
+	[[ $secs =~ ^[0-9]+$ ]] || die "wait-up: '$secs' is not a number of seconds"
+	osd_pid >/dev/null || die "the OSD is not running: start it first"
+	if [ -n "$NETNS" ]; then
+		timeout $((secs + 30)) ip netns exec "$NETNS" /usr/bin/python3 "$(dirname "$0")/sandbox_setup.py" "$CONF" wait-up "$secs"
+	else
+		timeout $((secs + 30)) /usr/bin/python3 "$(dirname "$0")/sandbox_setup.py" "$CONF" wait-up "$secs"
+	fi
+	;;
+*) die "unknown command '$2' (stop|kill|start|status|wait-up)" ;;
 esac

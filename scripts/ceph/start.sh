@@ -2,7 +2,7 @@
 # Start a throw-away single-node Ceph cluster whose whole state lives in DIR.
 #
 #   scripts/ceph/start.sh DIR [--netns NS] [--addr IP] [--port P] [--mgr] [--size-gb N]
-#                             [--owner PID]
+#                             [--owner PID] [--client ID]
 #
 # mon + one bluestore OSD (block = sparse file DIR/osd0.block, outside the
 # OSD dir), cephx on, msgr2 only, one pool "rbd" initialised for RBD.
@@ -16,7 +16,9 @@
 #   CEPH_CONF=DIR/ceph.conf  KEYRING=DIR/keyring  CEPH_PORT=P  CEPH_ADDR=IP  CEPH_NETNS=NS
 # and returns once the pool has accepted a write. With --owner PID (the test
 # process), scripts/ceph/reap.sh stops the sandbox once that process is gone
-# (a test killed before its trap could run). On failure it tears down
+# (a test killed before its trap could run). --client ID also makes a
+# non-admin cephx user client.ID with the RBD profile on pool rbd, keyring
+# DIR/client.ID.keyring (printed as CLIENT_KEYRING=..., CLIENT_ID=ID). On failure it tears down
 # what it made (scripts/ceph/stop.sh DIR) and exits non-zero.
 set -euo pipefail
 
@@ -25,13 +27,13 @@ PY=/usr/bin/python3	# the distro python carries the rados/rbd bindings
 
 die() { echo "ceph/start.sh: $*" >&2; exit 1; }
 usage() {
-	echo "usage: $0 DIR [--netns NS] [--addr IP] [--port P] [--mgr] [--size-gb N] [--owner PID]" >&2
+	echo "usage: $0 DIR [--netns NS] [--addr IP] [--port P] [--mgr] [--size-gb N] [--owner PID] [--client ID]" >&2
 	exit 2
 }
 
 [ $# -ge 1 ] || usage
 DIR=$1; shift
-NETNS="" ADDR=127.0.0.1 PORT="" MGR=0 SIZE_GB=20 OWNER=""
+NETNS="" ADDR=127.0.0.1 PORT="" MGR=0 SIZE_GB=20 OWNER="" CLIENT=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--netns) NETNS=${2:?--netns needs a name}; shift 2 ;;
@@ -40,6 +42,7 @@ while [ $# -gt 0 ]; do
 	--mgr) MGR=1; shift ;;
 	--size-gb) SIZE_GB=${2:?--size-gb needs a number}; shift 2 ;;
 	--owner) OWNER=${2:?--owner needs a pid}; shift 2 ;;
+	--client) CLIENT=${2:?--client needs an id}; shift 2 ;;
 	-h|--help) usage ;;
 	*) echo "ceph/start.sh: unknown argument '$1'" >&2; usage ;;
 	esac
@@ -50,6 +53,8 @@ done
 	die "--port '$PORT' must be a number in 1024..65520 (P..P+9 are used)"
 [[ $SIZE_GB =~ ^[0-9]+$ && $SIZE_GB -ge 2 ]] || die "--size-gb '$SIZE_GB' must be >= 2"
 [[ -z $OWNER || $OWNER =~ ^[0-9]+$ ]] || die "--owner '$OWNER' is not a pid"
+[[ -z $CLIENT || ( $CLIENT =~ ^[A-Za-z0-9_-]+$ && $CLIENT != admin ) ]] ||
+	die "--client '$CLIENT': use letters, digits, - and _ (and not admin)"
 for b in ceph-mon ceph-osd ceph-authtool monmaptool; do
 	command -v $b >/dev/null || die "$b not found: run scripts/deps.sh"
 done
@@ -212,6 +217,12 @@ if [ $MGR -eq 1 ]; then
 		--cap mon 'allow profile mgr' --cap osd 'allow *' --cap mds 'allow *'
 	auth "$DIR/mon.keyring" --import-keyring "$DIR/mgr/keyring"
 fi
+if [ -n "$CLIENT" ]; then
+	# What a cdpd/cdpctl user needs and no more: RBD on pool rbd.
+	auth --create-keyring "$DIR/client.$CLIENT.keyring" --gen-key -n "client.$CLIENT" \
+		--cap mon 'profile rbd' --cap osd 'profile rbd pool=rbd' --cap mgr 'profile rbd pool=rbd'
+	auth "$DIR/mon.keyring" --import-keyring "$DIR/client.$CLIENT.keyring"
+fi
 monmaptool --create --fsid "$FSID" --addv a "[v2:$ADDR:$PORT]" "$DIR/monmap" >/dev/null
 log "config and keys ready (port $PORT${NETNS:+, netns $NETNS})"
 
@@ -243,3 +254,4 @@ CEPH_PORT=$PORT
 CEPH_ADDR=$ADDR
 CEPH_NETNS=$NETNS
 OUT
+[ -z "$CLIENT" ] || printf 'CLIENT_ID=%s\nCLIENT_KEYRING=%s\n' "$CLIENT" "$DIR/client.$CLIENT.keyring"

@@ -7,7 +7,7 @@
 # client blocklisted mid-stream: the engine retries/reconnects and ends equal.
 # Last, the writer is SIGKILLed mid-stream and a new one takes over the
 # image lock at once and replays the stream (as cdpd after a crash).
-# timeout: 240
+# timeout: 300
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/tap.sh"

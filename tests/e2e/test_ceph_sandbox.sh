@@ -2,7 +2,7 @@
 # The Ceph sandbox (scripts/ceph/): two clusters side by side on loopback,
 # RBD data round trip, cephx enforced, stop kills exactly its own daemons,
 # failed start cleans up, and clusters inside network namespaces.
-# timeout: 180
+# timeout: 300
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/tap.sh"
@@ -13,7 +13,7 @@ if [ "$(id -u)" -ne 0 ] || ! command -v ceph-osd >/dev/null; then
 fi
 TMP=$(mktemp -d /tmp/cdptest.XXXXXX)
 trap 'ceph_cleanup; rm -rf "$TMP"' EXIT
-tap_plan 16
+tap_plan 18
 
 # rbd_roundtrip IMAGE: import 4 MiB of random data, export it, compare.
 rbd_roundtrip() {
@@ -31,7 +31,7 @@ _ceph_dirs+=("$A" "$B")
 t0=$SECONDS
 "$CEPH_TOP/scripts/ceph/start.sh" "$A" > "$TMP/a.env" 2> "$TMP/a.err" &
 pa=$!
-"$CEPH_TOP/scripts/ceph/start.sh" "$B" > "$TMP/b.env" 2> "$TMP/b.err" &
+"$CEPH_TOP/scripts/ceph/start.sh" "$B" --client cdp > "$TMP/b.env" 2> "$TMP/b.err" &
 pb=$!
 wait $pa; ra=$?; wait $pb; rb=$?
 if [ $ra = 0 ] && [ $rb = 0 ]; then
@@ -53,8 +53,24 @@ tap_check "sandbox B does not see A's image" bash -c '! rbd info rbd/imga 2>/dev
 tap_check "cephx: B refuses A's key" bash -c \
 	"! timeout 30 rbd -c '$B/ceph.conf' --keyring '$A/keyring' ls 2>/dev/null"
 
+# A restricted client (--client): RBD on pool rbd, nothing else.
+restricted() {
+	local k=(--id cdp --keyring "$B/client.cdp.keyring")
+	rbd "${k[@]}" create --size 16M rbd/imgc && rbd "${k[@]}" rm --no-progress rbd/imgc &&
+	! timeout 30 ceph "${k[@]}" osd pool create nope >/dev/null 2>&1
+}
+tap_check "--client cdp: may use RBD images, may not create pools" restricted
+
+# OSD stop/start, as the outage drills do it.
+osd_cycle() {
+	local o=$CEPH_TOP/scripts/ceph/osd.sh
+	$o "$B" stop && [ "$($o "$B" status)" = down ] && $o "$B" start &&
+	$o "$B" wait-up 60 && rbd info rbd/imgb >/dev/null
+}
+tap_check "osd.sh stop / start / wait-up: B serves again" osd_cycle
+
 # --- stop A: only A's daemons go, B keeps serving ---------------------------
-a_pids=$(ceph_pids "$A") b_pids=$(ceph_pids "$B")
+a_pids=$(ceph_pids "$A") b_pids=$(ceph_pids "$B")	# after osd_cycle: B's new OSD
 tap_diag "A pids: $(echo $a_pids), B pids: $(echo $b_pids)"
 ceph_stop "$A"
 a_stopped() { [ -n "$a_pids" ] && ! [ -e "$A" ] && all_dead $a_pids; }
