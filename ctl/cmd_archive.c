@@ -243,69 +243,61 @@ static int show_disc(const char *addr)
 
 /* ---- list / show ARCHIVE (catalog) ---- */
 
-#define ARCHIVE_ROWS_SQL \
-	"SELECT a.uuid, v.rbd_pool, v.rbd_image, s.name, a.state, a.created_at," \
-	" a.disc_count, a.data_bytes, a.image_size, a.image_sha256," \
-	" (SELECT group_concat(label, ' ') FROM (SELECT label FROM discs" \
-	"   WHERE archive_id = a.id ORDER BY disc_no)), a.error, a.id" \
-	" FROM archives a JOIN snapshots s ON s.id = a.snapshot_id" \
-	" JOIN volumes v ON v.id = s.volume_id"
-
-static const char *col(sqlite3_stmt *st, int i)
+static void print_burn(void *arg, const struct archive_burn_rec *b)
 {
-	return (const char *)sqlite3_column_text(st, i);
-}
+	double secs = b->ended - b->started;
 
-static void print_burns(struct catalog *cat, int64_t arch)
-{
-	sqlite3_stmt *st;
-
-	if (sqlite3_prepare_v2(catalog_db(cat),
-			       "SELECT disc_no, label, drive, medium, started_at, ended_at,"
-			       " bytes, rate_bps, verify_s, result, error FROM burns"
-			       " WHERE archive_id = ? ORDER BY id", -1, &st, NULL) != SQLITE_OK)
-		return;
-	sqlite3_bind_int64(st, 1, arch);
-	open_json_array(PRINT_JSON, "burns");
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		open_json_object(NULL);
-		print_uint(PRINT_ANY, "disc", "  burn disc %u", (unsigned)sqlite3_column_int(st, 0));
-		print_string(PRINT_ANY, "label", " label %s", col(st, 1));
-		print_string(PRINT_ANY, "drive", " drive %s", col(st, 2));
-		print_string(PRINT_ANY, "medium", " medium %s", col(st, 3));
-		print_float(PRINT_ANY, "started", " start %.3f", sqlite3_column_double(st, 4));
-		print_float(PRINT_ANY, "ended", " end %.3f", sqlite3_column_double(st, 5));
-		print_u64(PRINT_ANY, "bytes", " bytes %llu", (uint64_t)sqlite3_column_int64(st, 6));
-		print_float(PRINT_ANY, "rate_bps", " rate %.0f B/s", sqlite3_column_double(st, 7));
-		print_float(PRINT_ANY, "verify_s", " verify %.2f s", sqlite3_column_double(st, 8));
-		print_string(PRINT_ANY, "result", " %s", col(st, 9));
-		print_string(PRINT_JSON, "error", NULL, col(st, 10));
-		print_nl();
-		close_json_object();
-	}
-	close_json_array(PRINT_JSON, NULL);
-	sqlite3_finalize(st);
-}
-
-static void print_archive_row(struct catalog *cat, sqlite3_stmt *st, int details)
-{
 	open_json_object(NULL);
-	print_string(PRINT_ANY, "archive", "archive %s", col(st, 0));
-	print_string(PRINT_ANY, "pool", " %s", col(st, 1));
-	print_string(PRINT_ANY, "image", "/%s", col(st, 2));
-	print_string(PRINT_ANY, "snapshot", "@%s", col(st, 3));
-	print_string(PRINT_ANY, "state", " %s", col(st, 4));
-	print_u64(PRINT_ANY, "created", " created %llu", (uint64_t)sqlite3_column_int64(st, 5));
-	print_uint(PRINT_ANY, "discs", " discs %u", (unsigned)sqlite3_column_int(st, 6));
-	print_u64(PRINT_ANY, "data_bytes", " data_bytes %llu", (uint64_t)sqlite3_column_int64(st, 7));
-	print_string(PRINT_ANY, "labels", " labels %s", col(st, 10));
+	print_uint(PRINT_ANY, "disc", "  burn disc %u", b->disc_no);
+	print_string(PRINT_ANY, "label", " label %s", b->label);
+	print_string(PRINT_ANY, "drive", " drive %s", b->drive);
+	print_string(PRINT_ANY, "medium", " medium %s", b->medium);
+	print_float(PRINT_ANY, "started", " start %.3f", b->started);
+	print_float(PRINT_ANY, "ended", " end %.3f", b->ended);
+	print_u64(PRINT_ANY, "bytes", " bytes %llu", b->bytes);
+	print_float(PRINT_ANY, "rate_bps", " rate %.0f B/s", secs > 0 ? b->bytes / secs : 0);
+	print_float(PRINT_ANY, "verify_s", " verify %.2f s", b->verify_s);
+	print_string(PRINT_ANY, "result", " %s", b->result);
+	print_string(PRINT_JSON, "error", NULL, b->error[0] ? b->error : NULL);
 	print_nl();
-	if (details) {
-		print_u64(PRINT_ANY, "image_size", "  image_size %llu", (uint64_t)sqlite3_column_int64(st, 8));
-		print_string(PRINT_ANY, "image_sha256", " image_sha256 %s\n", col(st, 9));
-		if (col(st, 11))
-			print_string(PRINT_ANY, "error", "  error %s\n", col(st, 11));
-		print_burns(cat, sqlite3_column_int64(st, 12));
+	close_json_object();
+}
+
+struct row_ctx {
+	struct catalog *cat;
+	int details;
+};
+
+static void print_archive_row(void *arg, const struct archive_row *r)
+{
+	struct row_ctx *x = arg;
+
+	char src[1024];
+
+	if (r->pool && *r->pool)
+		snprintf(src, sizeof(src), "%s/%s@%s", r->pool, r->image, r->snap);
+	else
+		snprintf(src, sizeof(src), "file:%s", r->image);
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "archive", "archive %s", r->id);
+	print_string(PRINT_FP, NULL, " %s", src);
+	print_string(PRINT_JSON, "pool", NULL, r->pool);
+	print_string(PRINT_JSON, "image", NULL, r->image);
+	print_string(PRINT_JSON, "snapshot", NULL, r->snap);
+	print_string(PRINT_ANY, "state", " %s", r->state);
+	print_u64(PRINT_ANY, "created", " created %llu", (uint64_t)r->created);
+	print_uint(PRINT_ANY, "discs", " discs %u", r->discs);
+	print_u64(PRINT_ANY, "data_bytes", " data_bytes %llu", r->data_bytes);
+	print_string(PRINT_ANY, "labels", " labels %s", r->labels);
+	print_nl();
+	if (x->details) {
+		print_u64(PRINT_ANY, "image_size", "  image_size %llu", r->image_size);
+		print_string(PRINT_ANY, "image_sha256", " image_sha256 %s\n", r->image_sha256);
+		if (r->error)
+			print_string(PRINT_ANY, "error", "  error %s\n", r->error);
+		open_json_array(PRINT_JSON, "burns");
+		archive_catalog_burns(x->cat, r->rowid, print_burn, NULL);
+		close_json_array(PRINT_JSON, NULL);
 	}
 	close_json_object();
 }
@@ -369,8 +361,9 @@ static int show_from_ceph(const char *key, const char *catalog)
 static int list_archives(const char *key)
 {
 	struct catalog *cat;
-	sqlite3_stmt *st;
+	struct row_ctx x = { .details = key != NULL };
 	char id[ARCHIVE_ID_LEN + 1];
+	int ret;
 
 	if (cdpctl_catalog_open(&cat))
 		return CDP_EXIT_FAIL;
@@ -381,25 +374,14 @@ static int list_archives(const char *key)
 		catalog_close(cat);
 		return show_from_ceph(key, path);
 	}
-	if (sqlite3_prepare_v2(catalog_db(cat), key ?
-			       ARCHIVE_ROWS_SQL " WHERE a.uuid = ?" :
-			       ARCHIVE_ROWS_SQL " ORDER BY a.created_at, a.id",
-			       -1, &st, NULL) != SQLITE_OK) {
-		catalog_fail(cat, "list archives");
-		fail(catalog_errmsg(cat));
-		catalog_close(cat);
-		return CDP_EXIT_FAIL;
-	}
-	if (key)
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	x.cat = cat;
 	new_json_obj(json);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		print_archive_row(cat, st, key != NULL);
-	}
+	ret = archive_catalog_list(cat, key ? id : NULL, print_archive_row, &x);
 	delete_json_obj();
-	sqlite3_finalize(st);
+	if (ret)
+		fail(catalog_errmsg(cat));
 	catalog_close(cat);
-	return CDP_EXIT_OK;
+	return ret ? CDP_EXIT_FAIL : CDP_EXIT_OK;
 }
 
 static int archive_show_cmd(int argc, char **argv)

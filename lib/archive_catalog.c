@@ -293,6 +293,77 @@ fail:
 	return ret ? ret : -EIO;
 }
 
+static const char *text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+int archive_catalog_list(struct catalog *c, const char *id,
+			 void (*cb)(void *arg, const struct archive_row *r), void *arg)
+{
+	sqlite3_stmt *st = prepare(c,
+		"SELECT a.id, a.uuid, v.rbd_pool, v.rbd_image, s.name, a.state,"
+		" a.created_at, a.disc_count, a.data_bytes, a.image_size, a.image_sha256,"
+		" (SELECT group_concat(label, ' ') FROM (SELECT label FROM discs"
+		"   WHERE archive_id = a.id ORDER BY disc_no)), a.error"
+		" FROM archives a JOIN snapshots s ON s.id = a.snapshot_id"
+		" JOIN volumes v ON v.id = s.volume_id"
+		" WHERE ?1 IS NULL OR a.uuid = ?1 ORDER BY a.created_at, a.id");
+	int rc;
+
+	if (!st)
+		return catalog_fail(c, "list archives");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct archive_row r = {
+			.rowid = sqlite3_column_int64(st, 0), .id = text(st, 1),
+			.pool = text(st, 2), .image = text(st, 3), .snap = text(st, 4),
+			.state = text(st, 5), .created = sqlite3_column_int64(st, 6),
+			.discs = (uint32_t)sqlite3_column_int(st, 7),
+			.data_bytes = (uint64_t)sqlite3_column_int64(st, 8),
+			.image_size = (uint64_t)sqlite3_column_int64(st, 9),
+			.image_sha256 = text(st, 10), .labels = text(st, 11),
+			.error = text(st, 12),
+		};
+
+		cb(arg, &r);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : catalog_fail(c, "list archives");
+}
+
+int archive_catalog_burns(struct catalog *c, int64_t rowid,
+			  void (*cb)(void *arg, const struct archive_burn_rec *b),
+			  void *arg)
+{
+	sqlite3_stmt *st = prepare(c,
+		"SELECT disc_no, label, drive, medium, started_at, ended_at, bytes,"
+		" verify_s, result, error FROM burns WHERE archive_id = ? ORDER BY id");
+	int rc;
+
+	if (!st)
+		return catalog_fail(c, "list burn records");
+	sqlite3_bind_int64(st, 1, rowid);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct archive_burn_rec b = {
+			.disc_no = (uint32_t)sqlite3_column_int(st, 0),
+			.started = sqlite3_column_double(st, 4),
+			.ended = sqlite3_column_double(st, 5),
+			.bytes = (uint64_t)sqlite3_column_int64(st, 6),
+			.verify_s = sqlite3_column_double(st, 7),
+			.result = text(st, 8),
+		};
+
+		snprintf(b.label, sizeof(b.label), "%s", text(st, 1) ? text(st, 1) : "");
+		snprintf(b.drive, sizeof(b.drive), "%s", text(st, 2) ? text(st, 2) : "");
+		snprintf(b.medium, sizeof(b.medium), "%s", text(st, 3) ? text(st, 3) : "");
+		snprintf(b.error, sizeof(b.error), "%s", text(st, 9) ? text(st, 9) : "");
+		cb(arg, &b);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : catalog_fail(c, "list burn records");
+}
+
 int archive_catalog_find(struct catalog *c, const char *key,
 			 char id[ARCHIVE_ID_LEN + 1])
 {

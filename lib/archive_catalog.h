@@ -36,6 +36,25 @@ int archive_catalog_record(struct catalog *c, const struct archive_plan *p,
 			   const struct archive_burn_rec *burns, size_t nburns,
 			   char *err, size_t errlen);
 
+/* One archive as `archive list|show` print it. Strings live until the
+ * callback returns. */
+struct archive_row {
+	int64_t rowid;
+	const char *id, *pool, *image, *snap, *state, *labels, *image_sha256, *error;
+	int64_t created;
+	uint32_t discs;
+	uint64_t data_bytes, image_size;
+};
+
+/* Every archive (id NULL), oldest first, or the one with that id. */
+int archive_catalog_list(struct catalog *c, const char *id,
+			 void (*cb)(void *arg, const struct archive_row *r), void *arg);
+
+/* Every burn attempt of an archive (archive_row.rowid), in order. */
+int archive_catalog_burns(struct catalog *c, int64_t rowid,
+			  void (*cb)(void *arg, const struct archive_burn_rec *b),
+			  void *arg);
+
 /* Archive id (uuid) of the newest complete archive of POOL/IMAGE@SNAP, or
  * of the archive whose id or disc label is key. */
 int archive_catalog_find(struct catalog *c, const char *key,
