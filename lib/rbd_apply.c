@@ -246,8 +246,24 @@ static void dispatch(struct rbd_apply *a)
  * Retiring, retries, reconnect
  *-------------------------------------------------------------------------*/
 
+static void report_durable(struct rbd_apply *a, uint64_t seq)
+{
+	if (seq <= a->st.durable_seq)
+		return;
+	a->st.durable_seq = seq;
+	if (a->opts.durable_cb)
+		a->opts.durable_cb(a->opts.cb_arg, seq);
+}
+
+/*
+ * Free finished records from the head of the stream, in seq order. A
+ * retired barrier makes everything up to it durable; with the client cache
+ * off so does any retired record (a completed write is on the OSDs), so
+ * the caller can ACK without waiting for a barrier. One callback per pass.
+ */
 static void retire(struct rbd_apply *a)
 {
+	uint64_t upto = 0;
 	struct ra_rec *r;
 
 	while ((r = a->head) && r->state == RS_DONE) {
@@ -257,15 +273,16 @@ static void retire(struct rbd_apply *a)
 		else
 			a->tail = NULL;
 		a->st.queued--;
-		if (ra_is_barrier(r) && r->seq > a->st.durable_seq) {
-			a->st.durable_seq = r->seq;
-			if (a->opts.durable_cb)
-				a->opts.durable_cb(a->opts.cb_arg, r->seq);
+		if (ra_is_barrier(r) || a->conn.cache_off)
+			upto = r->seq;
+		if (r->op == RA_OP_SNAP) {
+			report_durable(a, upto);
+			if (a->opts.snap_cb)
+				a->opts.snap_cb(a->opts.cb_arg, r->seq, r->snap_name, r->rc);
 		}
-		if (r->op == RA_OP_SNAP && a->opts.snap_cb)
-			a->opts.snap_cb(a->opts.cb_arg, r->seq, r->snap_name, r->rc);
 		rec_free(r);
 	}
+	report_durable(a, upto);
 }
 
 static void retry_due(struct rbd_apply *a)
@@ -630,6 +647,7 @@ void rbd_apply_get_stats(const struct rbd_apply *a, struct rbd_apply_stats *st)
 {
 	*st = a->st;
 	st->stalled = a->nretry > 0 || a->need_reconnect;
+	st->durable_on_completion = a->conn.cache_off;
 }
 
 uint64_t rbd_apply_durable_seq(const struct rbd_apply *a)

@@ -19,6 +19,13 @@
  *    issue dependent writes once a FUA write completed);
  *  - a snapshot (rbd_apply_snapshot) is a full barrier at the current end of
  *    the stream.
+ * Durability: the engine turns librbd's client cache off, so a completed
+ * write is on the OSDs; durable_cb then follows the records as they finish
+ * in seq order, without waiting for a barrier. If a pool- or image-level
+ * config override turns the cache back on, durable_cb only moves at
+ * barriers (after their rbd_aio_flush); stats.durable_on_completion says
+ * which. Either way rbd_apply_sync() makes everything submitted durable.
+ *
  * Failed aio (timeouts, ENOTCONN, blocklisting, ...) is retried with
  * exponential backoff, in place: a record is never dropped, and nothing that
  * depends on it overtakes it. Blocklisting/ENOTCONN reconnect the client.
@@ -90,6 +97,7 @@ struct rbd_apply_stats {
 	uint64_t retries, reconnects;
 	int last_error;		/* last aio error (-errno), 0 if none yet */
 	int stalled;		/* a record is waiting for its retry */
+	int durable_on_completion;	/* cache off: durable_cb without barriers */
 };
 
 /* Connect, open pool/image. Blocks up to about op_timeout_s. */

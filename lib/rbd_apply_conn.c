@@ -132,6 +132,29 @@ static void break_stale_lock(struct rbd_apply_conn *c, const struct rbd_apply_op
 	rbd_lock_get_owners_cleanup(owners, n);
 }
 
+/*
+ * Is the client cache really off for this image? We set rbd_cache=false,
+ * but pool- or image-level config overrides (`rbd config image set ...`)
+ * win over the client's. Only with no cache (and no write-log cache
+ * plugin) does a completed write mean a durable one. Unsure -> 0.
+ */
+static int cache_is_off(rbd_image_t img)
+{
+	rbd_config_option_t opts[512];
+	int n = sizeof(opts) / sizeof(opts[0]), i, off = 0, plugin = 0;
+
+	if (rbd_config_image_list(img, opts, &n) < 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!strcmp(opts[i].name, "rbd_cache"))
+			off = !strcmp(opts[i].value, "false");
+		else if (!strcmp(opts[i].name, "rbd_plugins"))
+			plugin = strstr(opts[i].value, "pwl_cache") != NULL;
+	}
+	rbd_config_image_list_cleanup(opts, n);
+	return off && !plugin;
+}
+
 int rbd_apply_conn_open(struct rbd_apply_conn *c, const struct rbd_apply_opts *o,
 			char *err, size_t errlen)
 {
@@ -167,6 +190,7 @@ int rbd_apply_conn_open(struct rbd_apply_conn *c, const struct rbd_apply_opts *o
 	}
 	if (o->take_over_lock)
 		break_stale_lock(c, o);
+	c->cache_off = cache_is_off(c->img);
 	c->open = 1;
 	return 0;
 out_img:

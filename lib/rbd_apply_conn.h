@@ -20,6 +20,7 @@ struct rbd_apply_conn {
 	rados_ioctx_t io;
 	rbd_image_t img;
 	uint64_t size;		/* image size in bytes at open */
+	int cache_off;		/* no client cache: completed writes are durable */
 	int open;		/* all three handles valid */
 };
 

@@ -218,10 +218,10 @@ static int run_stream(struct rbd_apply *a, struct args *g, struct cb_state *cs)
 	}
 	rbd_apply_get_stats(a, &st);
 	printf("records %llu durable_seq %llu submitted_seq %llu retries %llu reconnects %llu "
-	       "snaps %d seconds %.1f\n", (unsigned long long)n,
+	       "snaps %d durable_on_completion %d seconds %.1f\n", (unsigned long long)n,
 	       (unsigned long long)st.durable_seq, (unsigned long long)st.submitted_seq,
 	       (unsigned long long)st.retries, (unsigned long long)st.reconnects,
-	       cs->snaps_ok, now_s() - t0);
+	       cs->snaps_ok, st.durable_on_completion, now_s() - t0);
 	if (!ret && (st.durable_seq != st.submitted_seq || cs->bad_order ||
 		     cs->snaps_failed || (g->snap_at && g->snap_at <= n && !cs->snaps_ok))) {
 		fprintf(stderr, "durable seq %llu != submitted %llu, or bad order/snapshot\n",

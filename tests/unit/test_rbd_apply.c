@@ -6,7 +6,7 @@
  * completes the issued ops in the order it wants, with the result it wants.
  * The real thing runs against a Ceph sandbox in tests/e2e/test_ceph_apply.sh.
  */
-// wrap: rados_create2 rados_conf_read_file rados_conf_parse_env rados_conf_set rados_connect rados_shutdown rados_ioctx_create rados_ioctx_destroy rbd_open rbd_close rbd_get_size rbd_aio_create_completion rbd_aio_get_return_value rbd_aio_release rbd_aio_write2 rbd_aio_discard rbd_aio_write_zeroes rbd_aio_flush rbd_snap_create2 rbd_snap_protect
+// wrap: rados_create2 rados_conf_read_file rados_conf_parse_env rados_conf_set rados_connect rados_shutdown rados_ioctx_create rados_ioctx_destroy rbd_open rbd_close rbd_get_size rbd_aio_create_completion rbd_aio_get_return_value rbd_aio_release rbd_aio_write2 rbd_aio_discard rbd_aio_write_zeroes rbd_aio_flush rbd_snap_create2 rbd_snap_protect rbd_config_image_list rbd_config_image_list_cleanup
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,6 +50,7 @@ static struct {
 	int issue_rc;		/* next aio call returns this once */
 	int snap_rc;		/* snap create returns this */
 	int connects, shutdowns, snaps, protects;
+	int cache_on;		/* effective rbd_cache reported for the image */
 	int fake;		/* address used as handle */
 } m;
 
@@ -146,6 +147,25 @@ int __wrap_rbd_snap_protect(rbd_image_t img, const char *name)
 	return 0;
 }
 
+int __wrap_rbd_config_image_list(rbd_image_t img, rbd_config_option_t *o, int *max)
+{
+	assert_true(*max >= 2);
+	o[0] = (rbd_config_option_t){ strdup("rbd_cache"), strdup(m.cache_on ? "true" : "false"),
+				      RBD_CONFIG_SOURCE_IMAGE };
+	o[1] = (rbd_config_option_t){ strdup("rbd_plugins"), strdup(""), RBD_CONFIG_SOURCE_CONFIG };
+	*max = 2;
+	return 0;
+}
+void __wrap_rbd_config_image_list_cleanup(rbd_config_option_t *o, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		free(o[i].name);
+		free(o[i].value);
+	}
+}
+
 /*---------------------------------------------------------------------------
  * Test harness
  *-------------------------------------------------------------------------*/
@@ -176,7 +196,21 @@ static void on_snap(void *arg, uint64_t seq, const char *name, int rc)
 
 static void on_log(void *arg, int level, const char *msg) { }
 
+/*
+ * Most tests run with the cache reported on (a pool/image override): then
+ * durable_cb moves only at barriers, the stricter logic. The default real
+ * case, cache off, has its own tests below.
+ */
+static struct fixture *open_engine_cache(unsigned int inflight, unsigned int queued,
+					 size_t bytes, int cache_on);
+
 static struct fixture *open_engine(unsigned int inflight, unsigned int queued, size_t bytes)
+{
+	return open_engine_cache(inflight, queued, bytes, 1);
+}
+
+static struct fixture *open_engine_cache(unsigned int inflight, unsigned int queued,
+					 size_t bytes, int cache_on)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct rbd_apply_opts o = {
@@ -187,6 +221,7 @@ static struct fixture *open_engine(unsigned int inflight, unsigned int queued, s
 	char err[256];
 
 	memset(&m, 0, sizeof(m));
+	m.cache_on = cache_on;
 	assert_int_equal(rbd_apply_open(&o, &f->a, err, sizeof(err)), 0);
 	return f;
 }
@@ -583,6 +618,45 @@ static void test_sync_does_not_pile_up(void **state)
 	close_engine(f);
 }
 
+static void test_durable_on_completion_in_order(void **state)
+{
+	struct fixture *f = open_engine_cache(0, 0, 0, 0);
+	struct rbd_apply_stats st;
+
+	rbd_apply_get_stats(f->a, &st);
+	assert_int_equal(st.durable_on_completion, 1);
+	W(f, 1, 0, 4096);
+	W(f, 2, 65536, 4096);
+	W(f, 3, 1 << 20, 4096);
+	complete(f, 1, 0);			/* 2 done, 1 not: nothing durable */
+	assert_int_equal(f->ndurable, 0);
+	complete(f, 0, 0);			/* 1 and 2: one callback */
+	assert_int_equal(f->ndurable, 1);
+	assert_int_equal(f->durable[0], 2);
+	complete(f, 2, 0);
+	assert_int_equal(rbd_apply_durable_seq(f->a), 3);
+	assert_int_equal(rbd_apply_sync(f->a), 0);	/* nothing left to flush */
+	assert_int_equal(m.nops, 3);
+	close_engine(f);
+}
+
+static void test_cache_override_keeps_barrier_durability(void **state)
+{
+	struct fixture *f = open_engine_cache(0, 0, 0, 1);
+	struct rbd_apply_stats st;
+
+	rbd_apply_get_stats(f->a, &st);
+	assert_int_equal(st.durable_on_completion, 0);
+	W(f, 1, 0, 4096);
+	complete(f, 0, 0);
+	assert_int_equal(rbd_apply_durable_seq(f->a), 0);	/* maybe only cached */
+	assert_int_equal(rbd_apply_sync(f->a), 0);
+	assert_int_equal(m.ops[1].kind, 'F');
+	complete(f, 1, 0);
+	assert_int_equal(rbd_apply_durable_seq(f->a), 1);
+	close_engine(f);
+}
+
 static void test_drain_times_out_while_stuck(void **state)
 {
 	struct fixture *f = open_engine(0, 0, 0);
@@ -645,10 +719,10 @@ static void model_step(struct fixture *f, unsigned char *disk, unsigned int fail
 	}
 }
 
-static void test_model_random_stream(void **state)
+static void model_random_stream(int cache_on)
 {
 	static unsigned char disk[MODEL_SIZE], ref[MODEL_SIZE], data[MODEL_SIZE];
-	struct fixture *f = open_engine(8, 64, 0);
+	struct fixture *f = open_engine_cache(8, 64, 0, cache_on);
 	struct rbd_apply_stats st;
 	uint64_t seq, i;
 	int n;
@@ -687,6 +761,16 @@ static void test_model_random_stream(void **state)
 	close_engine(f);
 }
 
+static void test_model_random_stream(void **state)
+{
+	model_random_stream(1);
+}
+
+static void test_model_random_stream_cache_off(void **state)
+{
+	model_random_stream(0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -707,8 +791,11 @@ int main(void)
 		cmocka_unit_test(test_payload_is_copied),
 		cmocka_unit_test(test_snapshot_is_a_full_barrier),
 		cmocka_unit_test(test_sync_does_not_pile_up),
+		cmocka_unit_test(test_durable_on_completion_in_order),
+		cmocka_unit_test(test_cache_override_keeps_barrier_durability),
 		cmocka_unit_test(test_drain_times_out_while_stuck),
 		cmocka_unit_test(test_model_random_stream),
+		cmocka_unit_test(test_model_random_stream_cache_off),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
