@@ -588,8 +588,10 @@ int rbd_apply_snapshot(struct rbd_apply *a, const char *name, int protect)
 int rbd_apply_sync(struct rbd_apply *a)
 {
 	/* Nothing submitted, all durable, or a barrier already ends the stream:
-	 * callers may call this on every idle tick without piling up flushes. */
-	if (!a->have_seq || a->st.durable_seq >= a->st.submitted_seq ||
+	 * callers may call this on every idle tick without piling up flushes.
+	 * Without a client cache every record becomes durable as it completes
+	 * (and is reported then): a barrier would only stall the stream. */
+	if (!a->have_seq || a->conn.cache_off || a->st.durable_seq >= a->st.submitted_seq ||
 	    (a->tail && ra_is_barrier(a->tail) && a->tail->seq == a->st.submitted_seq))
 		return 0;
 	return submit_internal(a, RA_OP_SYNC, NULL, 0);

@@ -130,10 +130,11 @@ int rbd_apply_snapshot(struct rbd_apply *a, const char *name, int protect);
 
 /*
  * Make everything submitted so far durable and report it (an internal
- * barrier with the last submitted seq): for streams without FLUSH markers.
- * A no-op when that is already durable or a barrier already ends the
- * stream, so it may be called on every idle tick. -EAGAIN when the window
- * is full (as for submit).
+ * barrier with the last submitted seq): for streams without FLUSH markers
+ * when durability is barrier-only. A no-op when durable_on_completion (the
+ * records get there by themselves), when all is durable already, or when a
+ * barrier already ends the stream: it may be called on every idle tick.
+ * -EAGAIN when the window is full (as for submit).
  */
 int rbd_apply_sync(struct rbd_apply *a);
 

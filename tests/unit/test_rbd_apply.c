@@ -630,6 +630,8 @@ static void test_durable_on_completion_in_order(void **state)
 	W(f, 3, 1 << 20, 4096);
 	complete(f, 1, 0);			/* 2 done, 1 not: nothing durable */
 	assert_int_equal(f->ndurable, 0);
+	assert_int_equal(rbd_apply_sync(f->a), 0);	/* no barrier: no stall */
+	assert_int_equal(m.nops, 3);
 	complete(f, 0, 0);			/* 1 and 2: one callback */
 	assert_int_equal(f->ndurable, 1);
 	assert_int_equal(f->durable[0], 2);
