@@ -21,6 +21,7 @@
  * Exit 0 when everything was applied and reported durable, 1 otherwise.
  */
 #include "rbd_apply.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -284,6 +285,18 @@ static void usage(void)
 	exit(2);
 }
 
+/* Sizes: "4096", "64K", "1G" (cdp_parse_size). */
+static uint64_t size_arg(const char *s, const char *what)
+{
+	uint64_t v;
+
+	if (cdp_parse_size(s, &v) < 0 || v > (1ULL << 48)) {
+		fprintf(stderr, "bad size for %s: '%s' (e.g. 4096, 64K, 1G)\n", what, s);
+		exit(2);
+	}
+	return v;
+}
+
 static uint64_t num(const char *s, const char *what)
 {
 	char *end;
@@ -327,10 +340,10 @@ static void parse(int argc, char **argv, struct args *g)
 		case 's': g->seed = num(optarg, "--seed"); break;
 		case 'n': g->records = num(optarg, "--records"); break;
 		case 'S': g->seconds = num(optarg, "--seconds"); break;
-		case 'M': g->max_io = num(optarg, "--max-io"); break;
+		case 'M': g->max_io = size_arg(optarg, "--max-io"); break;
 		case 'a': g->snap_at = num(optarg, "--snap-at"); break;
-		case 'b': g->io_size = num(optarg, "--io-size"); break;
-		case 'T': g->total = num(optarg, "--total"); break;
+		case 'b': g->io_size = size_arg(optarg, "--io-size"); break;
+		case 'T': g->total = size_arg(optarg, "--total"); break;
 		case 'P': g->rand_pattern = !strcmp(optarg, "rand"); break;
 		case 'o': g->o.take_over_lock = 1; break;
 		default: usage();
