@@ -289,10 +289,10 @@ static void prune_one(struct sched_ctx *x, const struct policy *p,
 		run_error(r, catalog_errmsg(x->cat));
 		return;
 	}
-	/* cdpd's snapshots also have a record in Ceph (ceph_catalog.h), written
-	 * by snap create; direct-mode snapshots of external images have none.
-	 * An archived one keeps it: `catalog sync` rebuilds the stub from it. */
-	if (!p->external && !archived) {
+	/* Its record in Ceph (ceph_catalog.h, written by snap create or by
+	 * direct mode) goes too; an archived one keeps it: `catalog sync`
+	 * rebuilds the stub from it. */
+	if (!archived) {
 		struct cat_volume cv;
 
 		if (!volume_catalog_get(x->cat, it->volume, &cv) &&

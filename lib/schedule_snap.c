@@ -16,6 +16,9 @@
  *    refused for them when they are added.
  */
 #include "schedule_int.h"
+#include "ceph_catalog.h"
+#include "snap_catalog.h"
+#include "volume_catalog.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -101,6 +104,30 @@ static int insert_rows(struct sched_ctx *x, const struct policy *p,
 	return catalog_commit(c);
 }
 
+/*
+ * The copy in Ceph that `catalog sync` rebuilds a catalog from, as snap
+ * create writes it for cdpd's snapshots. Not fatal: the snapshot exists and
+ * `cdpctl catalog push` can write the record later.
+ */
+static void put_records(struct sched_ctx *x, const struct policy *p,
+			const struct member *m, int n, const char *name)
+{
+	struct cat_volume cv;
+	struct snap_row row;
+	char err[1024];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (volume_catalog_get(x->cat, m[i].name, &cv) ||
+		    snap_catalog_get(x->cat, m[i].name, name, &row))
+			continue;
+		if (ceph_catalog_put_snap(&cv, &row, err, sizeof(err)))
+			policy_event(x->cat, p->id, m[i].id, "warn", "schedule.record-failed",
+				     "%s@%s: record not written to Ceph (run `cdpctl catalog push` later): %s",
+				     m[i].name, name, err);
+	}
+}
+
 static int take_direct(struct sched_ctx *x, const struct policy *p,
 		       const struct member *m, int n, const char *name,
 		       char *err, size_t errlen)
@@ -122,8 +149,10 @@ static int take_direct(struct sched_ctx *x, const struct policy *p,
 	}
 	if (!ret) {
 		ret = insert_rows(x, p, m, n, name);
-		if (!ret)
+		if (!ret) {
+			put_records(x, p, m, n, name);
 			return 0;
+		}
 		snprintf(err, errlen, "%s", catalog_errmsg(x->cat));
 	}
 	/* all or nothing: remove what this attempt created (not what it adopted) */

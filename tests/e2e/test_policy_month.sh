@@ -156,11 +156,14 @@ fi
 # 4. Ceph agrees with the catalog
 rbd_live=$(ceph_rbd snap ls --format json rbd/month |
 	python3 -c 'import json,sys; print(" ".join(sorted(s["name"] for s in json.load(sys.stdin))))')
-if [ "$rbd_live " = "$cat_live" ]; then
-	tap_ok "RBD snapshots = catalog live snapshots"
+# (and the records in Ceph that `catalog sync` rebuilds a catalog from)
+rec_live=$(ceph_exec rados -p rbd listomapkeys cdp_volume.vm 2>/dev/null | sed -n 's/^snap\.//p' | sort | tr '\n' ' ')
+if [ "$rbd_live " = "$cat_live" ] && [ "$rec_live" = "$cat_live" ]; then
+	tap_ok "RBD snapshots = Ceph records = catalog live snapshots"
 else
-	tap_fail "RBD snapshots = catalog live snapshots"
+	tap_fail "RBD snapshots = Ceph records = catalog live snapshots"
 	tap_diag "rbd:     $rbd_live"
+	tap_diag "records: $rec_live"
 	tap_diag "catalog: $cat_live"
 fi
 

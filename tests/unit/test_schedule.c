@@ -5,7 +5,7 @@
  * outage), that a failing policy does not stop the next, what pruning asks
  * of RBD and records (clones keep a snapshot), the archive hand-off.
  */
-// wrap: sched_snap_take sched_rbd_snap_prune sched_archive_start
+// wrap: sched_snap_take sched_rbd_snap_prune sched_archive_start ceph_catalog_del_snap
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "catalog.h"
+#include "ceph_catalog.h"
 #include "policy.h"
 #include "schedule.h"
 #include "schedule_int.h"
@@ -64,6 +65,13 @@ int __wrap_sched_rbd_snap_prune(struct sched_rbd *r, const char *pool,
 	if (ret)
 		snprintf(err, errlen, "mocked: %s", ret == -EBUSY ? "has clones" : "failed");
 	return ret;
+}
+
+/* the record in Ceph of a pruned snapshot: nothing to reach here */
+int __wrap_ceph_catalog_del_snap(const struct cat_volume *v, const char *snap,
+				 char *err, size_t errlen)
+{
+	return 0;
 }
 
 int __wrap_sched_archive_start(struct sched_ctx *x, const struct policy *p,
