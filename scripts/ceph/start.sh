@@ -83,7 +83,8 @@ mkdir -p "$DIR"/{mon,osd,run,log}
 
 # --- network namespace ----------------------------------------------------
 if [ -n "$NETNS" ]; then
-	if ! ip netns list | grep -qw -- "$NETNS"; then
+	# exact name: grep -w would take "a-b" for a match inside "a-b-c"
+	if ! ip netns list | awk '{print $1}' | grep -qx -- "$NETNS"; then
 		ip netns add "$NETNS"
 		echo "$NETNS" > "$DIR/netns.created"
 		ip -n "$NETNS" link set lo up

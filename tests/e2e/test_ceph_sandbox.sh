@@ -116,11 +116,11 @@ tap_check "daemons listen in the netns on 10.231.$oct.1, not in the root ns" bas
 	"ip netns exec $NS ss -Hltn | grep -q '10.231.$oct.1:$CEPH_PORT' && ! ss -Hltn | grep -q ':$CEPH_PORT '"
 tap_check "netns sandbox: rbd round trip via ip netns exec" rbd_roundtrip imgn
 ceph_stop "$CEPH_DIR"
-tap_check "stop.sh keeps a netns it did not create" bash -c "ip netns list | grep -qw $NS"
+tap_check "stop.sh keeps a netns it did not create" bash -c "ip netns list | awk '{print \$1}' | grep -qx $NS"
 
 # --- netns created (and deleted) by start.sh itself -------------------------
 if ceph_start --netns "$NS2" --addr "10.232.$oct.1" 2> "$TMP/n2.err" &&
-   rbd_roundtrip imgm && ceph_stop "$CEPH_DIR" && ! ip netns list | grep -qw "$NS2"; then
+   rbd_roundtrip imgm && ceph_stop "$CEPH_DIR" && ! ip netns list | awk '{print $1}' | grep -qx "$NS2"; then
 	tap_ok "start.sh makes a missing netns (veth inside it) and stop.sh deletes it"
 else
 	tap_fail "start.sh makes a missing netns and stop.sh deletes it"; tap_diag "$(cat "$TMP/n2.err")"
