@@ -162,10 +162,11 @@ static int64_t insert_archive(struct catalog *c, const struct archive_plan *p,
 	return step_insert(c, st);
 }
 
+/* A good disc: from its burn record, or (b NULL) imported from Ceph. */
 static int64_t insert_disc(struct catalog *c, const struct archive_plan *p,
-			   int64_t arch, const struct archive_burn_rec *b)
+			   int64_t arch, const struct archive_disc_info *d,
+			   const struct archive_burn_rec *b)
 {
-	const struct archive_disc_info *d = &p->discs[b->disc_no - 1];
 	sqlite3_stmt *st = prepare(c,
 		"INSERT INTO discs (label, archive_id, disc_no, medium, capacity, used,"
 		" first_chunk, chunk_count, verified_at) VALUES (?,?,?,?,?,?,?,?,?)");
@@ -175,12 +176,12 @@ static int64_t insert_disc(struct catalog *c, const struct archive_plan *p,
 	sqlite3_bind_text(st, 1, d->label, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, arch);
 	sqlite3_bind_int64(st, 3, d->no);
-	sqlite3_bind_text(st, 4, b->medium, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, b ? b->medium : "unknown", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, (int64_t)p->capacity);
-	sqlite3_bind_int64(st, 6, (int64_t)b->bytes);
+	sqlite3_bind_int64(st, 6, b ? (int64_t)b->bytes : 0);
 	sqlite3_bind_int64(st, 7, d->first_chunk);
 	sqlite3_bind_int64(st, 8, d->nchunks);
-	sqlite3_bind_int64(st, 9, (int64_t)(b->ended + b->verify_s));
+	sqlite3_bind_int64(st, 9, b ? (int64_t)(b->ended + b->verify_s) : p->created);
 	return step_insert(c, st);
 }
 
@@ -266,13 +267,17 @@ int archive_catalog_record(struct catalog *c, const struct archive_plan *p,
 		int64_t disc = 0;
 
 		if (!strcmp(burns[i].result, "ok")) {
-			disc = insert_disc(c, p, arch, &burns[i]);
+			disc = insert_disc(c, p, arch, &p->discs[burns[i].disc_no - 1],
+					   &burns[i]);
 			if (disc <= 0)
 				goto fail_sql;
 		}
 		if (insert_burn(c, arch, disc, &burns[i]) <= 0)
 			goto fail_sql;
 	}
+	for (i = 0; !burns && i < p->ndiscs; i++)	/* imported */
+		if (insert_disc(c, p, arch, &p->discs[i], NULL) <= 0)
+			goto fail_sql;
 	if (!strcmp(state, "complete") && insert_chunks(c, p, arch))
 		goto fail_sql;
 	snprintf(msg, sizeof(msg), "archive %s of %s@%s: %s, %u disc(s)%s%s", p->id,
@@ -291,6 +296,19 @@ fail:
 	catalog_rollback(c);
 	snprintf(err, errlen, "%s", catalog_errmsg(c));
 	return ret ? ret : -EIO;
+}
+
+int archive_catalog_has(struct catalog *c, const char *id)
+{
+	sqlite3_stmt *st = prepare(c, "SELECT 1 FROM archives WHERE uuid = ?");
+	int rc;
+
+	if (!st)
+		return catalog_fail(c, "look up an archive");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW;
 }
 
 static const char *text(sqlite3_stmt *st, int i)

@@ -29,7 +29,8 @@ int archive_catalog_check_labels(struct catalog *c, const struct archive_plan *p
 /*
  * Record an archive attempt in one transaction: state "complete" (all
  * discs verified) or "failed" (error says why; the burns tell how far it
- * got). Discs are recorded for burns with result "ok".
+ * got). Discs are recorded for burns with result "ok". burns NULL: an
+ * archive imported from its Ceph record, every disc of the plan is good.
  */
 int archive_catalog_record(struct catalog *c, const struct archive_plan *p,
 			   const char *state, const char *error,
@@ -54,6 +55,9 @@ int archive_catalog_list(struct catalog *c, const char *id,
 int archive_catalog_burns(struct catalog *c, int64_t rowid,
 			  void (*cb)(void *arg, const struct archive_burn_rec *b),
 			  void *arg);
+
+/* 1 if an archive with this id is in the catalog, 0 if not, <0 on error. */
+int archive_catalog_has(struct catalog *c, const char *id);
 
 /* Archive id (uuid) of the newest complete archive of POOL/IMAGE@SNAP, or
  * of the archive whose id or disc label is key. */

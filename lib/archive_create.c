@@ -337,6 +337,8 @@ static int record(struct create_ctx *x, int wret)
 	}
 	if (x->p->pool[0]) {
 		ret = archive_ceph_record(x->p, cerr, sizeof(cerr));
+		if (!ret)
+			ret = archive_ceph_publish_snapshot(x->o->cat, x->p, cerr, sizeof(cerr));
 		if (ret)
 			snprintf(x->err, x->errlen,
 				 "the discs are good and cataloged, but the Ceph copy of the record failed: %s",

@@ -10,6 +10,8 @@ WORK=$(mktemp -d /tmp/cdp-archive-test.XXXXXX)
 # (CDPCTL_BIN=path tests another build)
 CDPCTL=$WORK/cdpctl
 cp "${CDPCTL_BIN:-$TOP/ctl/cdpctl}" "$CDPCTL" 2>/dev/null
+# archive_ceph_sync() for the tests until `cdpctl catalog sync` calls it
+ARCHIVE_SYNC=${ARCHIVE_SYNC_BIN:-$TOP/tests/tools/archive-ceph-sync}
 export CDP_STATE_DIR=$WORK/state
 CAT=$CDP_STATE_DIR/catalog.db
 

@@ -4,7 +4,7 @@
 # timeout: 240
 source "$(dirname "$0")/common.sh"
 archive_require
-tap_plan 13
+tap_plan 15
 
 if ! ceph_start >"$WORK/ceph.log" 2>&1; then
 	tap_fail "Ceph sandbox starts"; tap_diag "$(tail -20 "$WORK/ceph.log")"; exit 1
@@ -103,4 +103,21 @@ tap_check "restore from discs in order 2,3,1 to a file equals the snapshot" bash
 	cmp s1.raw manual.raw
 ) >"$WORK/manual.log" 2>&1 && tap_ok "README recipe (xorriso + coreutils, no cdp) restores the snapshot" ||
 	{ tap_fail "README recipe (xorriso + coreutils, no cdp) restores the snapshot"; tap_diag "$(tail -5 "$WORK/manual.log")"; }
+# the RBD snapshot goes; another host syncs its catalog from Ceph (the
+# snapshot records, then the archive records) and lists the snapshot as an
+# archived stub with its disc labels; its restore finds the discs by label
+rbd snap rm rbd/vol1@s1 >/dev/null 2>&1
+{ CDP_STATE_DIR=$WORK/host3 $CDPCTL catalog sync &&
+	"$ARCHIVE_SYNC" "$WORK/host3/catalog.db"; } >"$WORK/sync.out" 2>&1
+out=$(CDP_STATE_DIR=$WORK/host3 $CDPCTL -j snap list --all 2>&1)
+tap_check "after catalog sync elsewhere: s1 is an archived stub listing RT-1 RT-2 RT-3" \
+	python3 -c '
+import json, sys
+rows = [r for r in json.loads(sys.argv[1]) if r.get("name") == "s1"]
+assert rows and rows[0]["state"] == "archived" and rows[0].get("discs") == "RT-1 RT-2 RT-3", rows
+' "$out"
+tap_check "that host restores archive RT-1 (found by label) from the discs" bash -c "
+	CDP_STATE_DIR=$WORK/host3 $CDPCTL archive restore RT-1 --from-discs stdio:$WORK/d1.iso \
+		stdio:$WORK/d3.iso stdio:$WORK/d2.iso --to $WORK/host3.raw 2>&1 &&
+	cmp $WORK/s1.raw $WORK/host3.raw"
 tap_done
