@@ -11,7 +11,8 @@
  *    once lib/snap* offers one.)
  *  - 'external' volumes (an RBD image registered for archiving and
  *    scheduling that no cdpd writes to): direct mode, the RBD snapshot is
- *    created and protected here and the rows are inserted here. There is no
+ *    created and protected here, the rows are inserted here and the record
+ *    in Ceph (ceph_catalog.h) is written here. There is no
  *    application to quiesce, so policies with --freeze/--pre/--post are
  *    refused for them when they are added.
  */

@@ -33,7 +33,7 @@ CAT=$W/catalog.db
 C() { "$CDPCTL" -c "$CAT" "$@"; }
 Q() { sqlite3 "$CAT" "$@"; }
 
-tap_plan 9
+tap_plan 10
 
 ceph_start >/dev/null 2>"$W/ceph.log" || { tap_diag "$(cat "$W/ceph.log")"; echo "Bail out! Ceph sandbox did not start"; exit 1; }
 ceph_rbd create --size 64M rbd/month >/dev/null
@@ -215,5 +215,15 @@ if [ "$before" = "$after" ] && grep -q "would take snapshot" <<< "$dry"; then
 	tap_ok "--dry-run reports, changes nothing"
 else
 	tap_fail "--dry-run reports, changes nothing ($before -> $after events)"; tap_diag "$dry"
+fi
+
+# 10. a new host rebuilds its catalog from Ceph: the same live snapshots
+"$CDPCTL" -c "$W/rebuilt.db" catalog sync >"$W/sync" 2>&1
+rebuilt=$(sqlite3 "$W/rebuilt.db" "SELECT s.name FROM snapshots s JOIN volumes v ON v.id = s.volume_id
+	WHERE v.name = 'vm' AND s.state = 'live' ORDER BY s.name" 2>/dev/null | tr '\n' ' ')
+if [ "$rebuilt" = "$cat_live" ]; then
+	tap_ok "catalog sync on an empty catalog: the same $(wc -w <<< "$rebuilt") live snapshots"
+else
+	tap_fail "catalog sync: '$rebuilt'"; tap_diag "$(cat "$W/sync")"
 fi
 tap_done
