@@ -8,6 +8,8 @@
 # OSD dir), cephx on, msgr2 only, one pool "rbd" initialised for RBD.
 # The mon listens on ADDR:P (default 127.0.0.1, a free port picked here);
 # the OSD binds ports P+1..P+9, so sandboxes with different P run side by side.
+# --mgr also starts a mgr (it loads its python modules for ~20-30 s before
+# it is active; start.sh does not wait for it).
 # With --netns NS every daemon runs inside that namespace (created here, with
 # a veth pair carrying ADDR/24, when it does not exist yet; stop.sh then
 # deletes it). Clients must then run under `ip netns exec NS`.
@@ -18,8 +20,9 @@
 # process), scripts/ceph/reap.sh stops the sandbox once that process is gone
 # (a test killed before its trap could run). --client ID also makes a
 # non-admin cephx user client.ID with the RBD profile on pool rbd, keyring
-# DIR/client.ID.keyring (printed as CLIENT_KEYRING=..., CLIENT_ID=ID). On failure it tears down
-# what it made (scripts/ceph/stop.sh DIR) and exits non-zero.
+# DIR/client.ID.keyring (printed as CLIENT_KEYRING=..., CLIENT_ID=ID).
+# On failure it tears down what it made (scripts/ceph/stop.sh DIR) and exits
+# non-zero.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -55,7 +58,7 @@ done
 [[ -z $OWNER || $OWNER =~ ^[0-9]+$ ]] || die "--owner '$OWNER' is not a pid"
 [[ -z $CLIENT || ( $CLIENT =~ ^[A-Za-z0-9_-]+$ && $CLIENT != admin ) ]] ||
 	die "--client '$CLIENT': use letters, digits, - and _ (and not admin)"
-for b in ceph-mon ceph-osd ceph-authtool monmaptool; do
+for b in ceph-mon ceph-osd monmaptool base64; do
 	command -v $b >/dev/null || die "$b not found: run scripts/deps.sh"
 done
 [ ! -e "$DIR/ceph.conf" ] || die "$DIR already holds a sandbox: run scripts/ceph/stop.sh $DIR first"
@@ -203,27 +206,46 @@ rados_mon_op_timeout = 30
 client_mount_timeout = 30
 CONF
 
-auth() { ceph-authtool "$@" >/dev/null; }
-auth --create-keyring "$DIR/mon.keyring" --gen-key -n mon. --cap mon 'allow *'
-auth --create-keyring "$DIR/keyring" --gen-key -n client.admin \
-	--cap mon 'allow *' --cap osd 'allow *' --cap mgr 'allow *' --cap mds 'allow *'
-auth --create-keyring "$DIR/osd/keyring" --gen-key -n osd.0 \
-	--cap mon 'allow profile osd' --cap mgr 'allow profile osd' --cap osd 'allow *'
-# mon --mkfs imports every key of its keyring: the OSD's key needs no `auth add`.
-auth "$DIR/mon.keyring" --import-keyring "$DIR/keyring"
-auth "$DIR/mon.keyring" --import-keyring "$DIR/osd/keyring"
+# Keys are written directly (five ceph-authtool runs cost ~1 s on a busy
+# machine). A cephx secret is base64 of: le16 type (1 = AES), le32 sec,
+# le32 nsec (creation time, informational), le16 length (16), 16 random bytes.
+gen_key() {
+	local t=$EPOCHSECONDS le
+	le=$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((t & 255)) $((t >> 8 & 255)) \
+		$((t >> 16 & 255)) $((t >> 24 & 255)))
+	{
+		printf '\x01\x00'
+		printf "$le"
+		printf '\x00\x00\x00\x00\x10\x00'
+		head -c 16 /dev/urandom
+	} | base64 -w0
+}
+# keyring_entry NAME [CAP_SUBSYSTEM CAP]...: one keyring section, new key.
+keyring_entry() {
+	local name=$1
+	shift
+	printf '[%s]\n\tkey = %s\n' "$name" "$(gen_key)"
+	while [ $# -ge 2 ]; do
+		printf '\tcaps %s = "%s"\n' "$1" "$2"
+		shift 2
+	done
+}
+keyring_entry mon. mon 'allow *' > "$DIR/mon.keyring"
+keyring_entry client.admin mon 'allow *' osd 'allow *' mgr 'allow *' mds 'allow *' > "$DIR/keyring"
+keyring_entry osd.0 mon 'allow profile osd' mgr 'allow profile osd' osd 'allow *' > "$DIR/osd/keyring"
 if [ $MGR -eq 1 ]; then
 	mkdir -p "$DIR/mgr"
-	auth --create-keyring "$DIR/mgr/keyring" --gen-key -n mgr.x \
-		--cap mon 'allow profile mgr' --cap osd 'allow *' --cap mds 'allow *'
-	auth "$DIR/mon.keyring" --import-keyring "$DIR/mgr/keyring"
+	keyring_entry mgr.x mon 'allow profile mgr' osd 'allow *' mds 'allow *' > "$DIR/mgr/keyring"
 fi
 if [ -n "$CLIENT" ]; then
 	# What a cdpd/cdpctl user needs and no more: RBD on pool rbd.
-	auth --create-keyring "$DIR/client.$CLIENT.keyring" --gen-key -n "client.$CLIENT" \
-		--cap mon 'profile rbd' --cap osd 'profile rbd pool=rbd' --cap mgr 'profile rbd pool=rbd'
-	auth "$DIR/mon.keyring" --import-keyring "$DIR/client.$CLIENT.keyring"
+	keyring_entry "client.$CLIENT" mon 'profile rbd' osd 'profile rbd pool=rbd' \
+		mgr 'profile rbd pool=rbd' > "$DIR/client.$CLIENT.keyring"
 fi
+# mon --mkfs imports every key of its keyring: the others need no `auth add`.
+cat "$DIR/keyring" "$DIR/osd/keyring" ${CLIENT:+"$DIR/client.$CLIENT.keyring"} \
+	$([ $MGR -eq 1 ] && echo "$DIR/mgr/keyring") >> "$DIR/mon.keyring"
+chmod 600 "$DIR"/*.keyring "$DIR"/keyring "$DIR"/osd/keyring
 monmaptool --create --fsid "$FSID" --addv a "[v2:$ADDR:$PORT]" "$DIR/monmap" >/dev/null
 log "config and keys ready (port $PORT${NETNS:+, netns $NETNS})"
 
