@@ -11,11 +11,9 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <libburn/libburn.h>
 
 struct create_ctx {
@@ -187,13 +185,9 @@ static const char *prompt_drive(struct create_ctx *x, uint32_t no, char *buf,
 	return buf;
 }
 
-struct tick_arg {
-	struct progress *prog;
-};
-
-static void tick(void *arg, uint64_t written)
+static void tick(void *prog, uint64_t written)
 {
-	progress_update(((struct tick_arg *)arg)->prog, written);
+	progress_update(prog, written);
 }
 
 static int write_disc(struct create_ctx *x, uint32_t no, const char *addr,
@@ -203,7 +197,6 @@ static int write_disc(struct create_ctx *x, uint32_t no, const char *addr,
 	struct archive_drive *d = NULL;
 	struct burn_source *src = NULL;
 	struct progress prog;
-	struct tick_arg ta = { &prog };
 	char title[64], sz[16];
 	uint64_t size = 0;
 	int ret;
@@ -225,10 +218,10 @@ static int write_disc(struct create_ctx *x, uint32_t no, const char *addr,
 		goto out;
 	}
 	cdp_event("disc %u of %u (label %s): writing %s to %s", no, p->ndiscs,
-	      p->discs[no - 1].label, cdp_fmt_size(size, sz, sizeof(sz)), addr);
+		  p->discs[no - 1].label, cdp_fmt_size(size, sz, sizeof(sz)), addr);
 	snprintf(title, sizeof(title), "disc %u/%u", no, p->ndiscs);
 	progress_start(&prog, title, size);
-	ret = archive_drive_write(d, src, size, tick, &ta, x->err, x->errlen);
+	ret = archive_drive_write(d, src, size, tick, &prog, x->err, x->errlen);
 	progress_end(&prog);
 	if (!ret)
 		ret = archive_iso_result(x->w, x->err, x->errlen);
@@ -268,8 +261,8 @@ static int burn_and_verify(struct create_ctx *x, uint32_t no, const char *addr)
 		return ret;
 	}
 	cdp_event("disc %u of %u written in %.1f s (%.1f MB/s); verifying", no,
-	      x->p->ndiscs, r->ended - r->started,
-	      r->bytes / 1e6 / (r->ended - r->started > 0 ? r->ended - r->started : 1e-9));
+		  x->p->ndiscs, r->ended - r->started,
+		  r->bytes / 1e6 / (r->ended - r->started > 0 ? r->ended - r->started : 1e-9));
 	t = cdp_mono();
 	x->err[0] = '\0';
 	ret = archive_verify_disc(addr, x->p, no, &vr, report_first, x);
@@ -281,7 +274,7 @@ static int burn_and_verify(struct create_ctx *x, uint32_t no, const char *addr)
 	}
 	r->result = "ok";
 	cdp_event("disc %u of %u verified: %u chunks good (%.1f s)", no, x->p->ndiscs,
-	      vr.chunks_ok, r->verify_s);
+		  vr.chunks_ok, r->verify_s);
 	return 0;
 }
 
@@ -367,8 +360,8 @@ int archive_create(const struct archive_create_opts *o, struct archive_plan *pla
 	if (ret)
 		goto out;
 	cdp_event("archive %s: %s, %llu data bytes in %u chunks on %u disc(s)", plan->id,
-	      o->source, (unsigned long long)plan->data_bytes, plan->nchunks,
-	      plan->ndiscs);
+		  o->source, (unsigned long long)plan->data_bytes, plan->nchunks,
+		  plan->ndiscs);
 	x.burns = calloc(plan->ndiscs, sizeof(*x.burns));
 	if (!x.burns) {
 		ret = -ENOMEM;
