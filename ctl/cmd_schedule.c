@@ -121,14 +121,11 @@ static int schedule_run_cmd(int argc, char **argv)
 		}
 	}
 	new_json_obj(json);
-	ret = schedule_run(cat, &o, &t);
+	ret = schedule_run(cat, &o, &t, err, sizeof(err));
 	delete_json_obj();
 	schedule_unlock(fd);
-	if (ret && ret != -EIO)
-		fprintf(stderr, "Error: %s\n", catalog_errmsg(cat));
-	else if (ret)
-		fprintf(stderr, "Error: %d of %d policies failed: see cdpctl schedule status\n",
-			t.failed, t.policies);
+	if (ret)
+		fprintf(stderr, "Error: %s\n", err);
 	catalog_close(cat);
 	return ret ? CDP_EXIT_FAIL : CDP_EXIT_OK;
 }

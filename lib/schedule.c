@@ -435,18 +435,17 @@ static void record_result(struct sched_ctx *x, const struct policy *p,
 }
 
 int schedule_run(struct catalog *c, const struct schedule_opts *o,
-		 struct schedule_totals *t)
+		 struct schedule_totals *t, char *err, size_t errlen)
 {
 	struct sched_ctx x = { .cat = c, .o = o, .rbd = NULL };
 	struct policy *v;
-	char err[1024];
 	size_t n, i;
 	int ret;
 
 	memset(t, 0, sizeof(*t));
-	ret = policy_list(c, &v, &n, err, sizeof(err));
+	ret = policy_list(c, &v, &n, err, errlen);
 	if (ret)
-		return ret;
+		return ret == -EIO ? -EPROTO : ret;
 	for (i = 0; i < n; i++) {
 		struct policy_run r = { 0 };
 		const struct policy *p = &v[i];
@@ -472,5 +471,9 @@ int schedule_run(struct catalog *c, const struct schedule_opts *o,
 	}
 	policy_list_free(v, n);
 	sched_rbd_free(x.rbd);
-	return t->failed ? -EIO : 0;
+	if (!t->failed)
+		return 0;
+	snprintf(err, errlen, "%d of %d policies failed: see cdpctl schedule status",
+		 t->failed, t->policies);
+	return -EIO;
 }

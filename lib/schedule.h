@@ -52,9 +52,13 @@ struct schedule_totals {
 int schedule_lock(struct catalog *c, int *fd, char *err, size_t errlen);
 void schedule_unlock(int fd);
 
-/* Run every policy. Returns 0, or -EIO when at least one policy failed. */
+/*
+ * Run every policy. 0; -EIO when at least one policy failed (the others
+ * ran; err says how many); another -errno when the run could not start
+ * (err says why).
+ */
 int schedule_run(struct catalog *c, const struct schedule_opts *o,
-		 struct schedule_totals *t);
+		 struct schedule_totals *t, char *err, size_t errlen);
 
 /*
  * The background half of an archive hand-off (`cdpctl schedule archive-run`,

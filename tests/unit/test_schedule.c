@@ -147,9 +147,10 @@ static int run(struct fixture *f, int64_t now, struct schedule_totals *t)
 	struct schedule_opts o = {
 		.now = now, .cdpctl = "/nonexistent", .report = report, .arg = f,
 	};
+	char err[1024];
 
 	f->log[0] = '\0';
-	return schedule_run(f->cat, &o, t);
+	return schedule_run(f->cat, &o, t, err, sizeof(err));
 }
 
 static int count(struct fixture *f, const char *sql)
@@ -280,6 +281,7 @@ static void test_dry_run_changes_nothing(void **state)
 	struct fixture *f = *state;
 	struct schedule_opts o = { .now = T0, .dry_run = 1, .report = report, .arg = f };
 	struct schedule_totals t;
+	char err[1024];
 	int events;
 
 	add(f, "p", "va", 900, 1);
@@ -288,7 +290,7 @@ static void test_dry_run_changes_nothing(void **state)
 		" (1, 'old1', 1000, 1), (1, 'old2', 2000, 1)"), 0);
 	events = count(f, "SELECT count(*) FROM events");
 	f->log[0] = '\0';
-	assert_int_equal(schedule_run(f->cat, &o, &t), 0);	/* no mock may be called */
+	assert_int_equal(schedule_run(f->cat, &o, &t, err, sizeof(err)), 0);	/* no mock may be called */
 	/* old snapshots, so the first of this policy counts as a catch-up */
 	assert_string_equal(f->log, "p snapshot p-20261201T0100Z;catch-up;p prune old1;");
 	assert_int_equal(count(f, "SELECT count(*) FROM events"), events);
