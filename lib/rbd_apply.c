@@ -174,7 +174,12 @@ static int do_snapshot(struct rbd_apply *a, struct ra_rec *r)
 	rbd_image_t img = a->conn.img;
 	int ret;
 
-	/* With the client cache off every completed write is on the OSDs. */
+	/*
+	 * Every earlier record has completed (full barrier); should a config
+	 * override have turned the client cache on, librbd flushes it itself
+	 * before it takes the snapshot. SKIP_QUIESCE: there is no application
+	 * on the replica to quiesce, and waiting for watchers only costs time.
+	 */
 	ret = rbd_snap_create2(img, r->snap_name, RBD_SNAP_CREATE_SKIP_QUIESCE, NULL, NULL);
 	if (ret == -EEXIST)
 		ret = 0;	/* redelivered after a restart: it was taken here */
