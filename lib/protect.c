@@ -226,6 +226,17 @@ static int live_switch(const char *dm, const char *name, const char *meta,
 	return r;
 }
 
+/* The target must be there before anything is created for it. */
+static int need_module(char *err, size_t errlen)
+{
+	if (access("/sys/module/dm_cdp", F_OK) &&
+	    (system("modprobe dm-cdp >/dev/null 2>&1") || access("/sys/module/dm_cdp", F_OK))) {
+		snprintf(err, errlen, "the dm-cdp kernel module is not loaded: modprobe dm-cdp (install it with 'dkms install dm-cdp/0.1.0')");
+		return -ENOENT;
+	}
+	return 0;
+}
+
 int cdp_protect(const struct cdp_config *cfg, struct catalog *cat,
 		const struct protect_req *rq, struct cat_volume *v,
 		char *err, size_t errlen)
@@ -253,7 +264,9 @@ int cdp_protect(const struct cdp_config *cfg, struct catalog *cat,
 	}
 	memset(v, 0, sizeof(*v));
 	snprintf(v->name, sizeof(v->name), "%s", rq->name ? rq->name : image);
-	r = dev_size(rq->device, &size, err, errlen);
+	r = need_module(err, errlen);
+	if (!r)
+		r = dev_size(rq->device, &size, err, errlen);
 	if (r)
 		return r;
 	if (rq->live) {
@@ -379,7 +392,9 @@ int cdp_activate(const struct cdp_config *cfg, struct catalog *cat,
 			 v->name, v->dm_name, v->dm_name);
 		return -EOPNOTSUPP;
 	}
-	r = dev_size(v->device, &size, err, errlen);
+	r = need_module(err, errlen);
+	if (!r)
+		r = dev_size(v->device, &size, err, errlen);
 	if (!r)
 		r = meta_dev(v, meta, sizeof(meta), err, errlen);
 	if (r)

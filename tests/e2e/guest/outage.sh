@@ -1,0 +1,52 @@
+#!/bin/bash
+# Guest side of test_13_outage.sh: the OSD goes away for 60 s (the host
+# stops it when $CDP_VM_WORK/osd-stop appears and touches osd-started once
+# it is back). Async keeps serving; sync degrades or fails writes as
+# configured; everything converges and verifies equal afterwards.
+. "$CDP_TOP/tests/e2e/guest/common.sh"
+export CDP_CONF=$CDP_VM_WORK/cdp.conf
+W=$CDP_VM_WORK
+tap_plan 12
+g_load
+mkdir -p /var/lib/cdp
+cdpctl protect /dev/vda --image rbd/o1 --queue-mb 4 >/dev/null || tap_bail "protect o1"
+cdpctl protect /dev/vdb --image rbd/s1 --sync --sync-timeout-ms 3000 >/dev/null || tap_bail "protect s1"
+cdpctl protect /dev/vdc --image rbd/s2 --sync --sync-timeout-ms 3000 --on-sync-timeout error >/dev/null ||
+	tap_bail "protect s2"
+g_cdpd_start || tap_bail "cdpd"
+for v in o1 s1 s2; do g_wait_synced $v 240 || tap_bail "initial sync of $v"; done
+
+# sync mode: every write waits for the replica's ack
+t0=$(date +%s.%N)
+dd if=/dev/urandom of=/dev/mapper/cdp-s1 bs=4k count=50 oflag=direct,dsync status=none
+t1=$(date +%s.%N)
+tap_ok "sync volume serves writes with Ceph up"
+echo "# sync writes: 50 x 4 KiB in $(python3 -c "print(round($t1 - $t0, 2))") s"
+
+touch "$W/osd-stop"
+for ((i = 0; i < 100; i++)); do [ -e "$W/osd-stopped" ] && break; sleep 0.2; done
+fio --name=w --filename=/dev/mapper/cdp-o1 --size=64M --bsrange=4k-64k --rw=randwrite \
+	--ioengine=libaio --iodepth=4 --direct=1 --rate=1m --time_based --runtime=20 >/dev/null 2>&1 &
+wpid=$!
+s=$(date +%s)
+if dd if=/dev/urandom of=/dev/mapper/cdp-s1 bs=4k count=1 seek=7 oflag=direct status=none; then
+	tap_ok "sync + degrade: the write completes while Ceph is down ($(( $(date +%s) - s )) s)"
+else
+	tap_fail "sync + degrade: the write failed while Ceph is down"
+fi
+st=$(cdpctl -j status s1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["state"])')
+[ "$st" = degraded ] && tap_ok "s1 reports degraded" || tap_fail "s1 state $st, want degraded"
+if dd if=/dev/urandom of=/dev/mapper/cdp-s2 bs=4k count=1 seek=9 oflag=direct status=none 2>/dev/null; then
+	tap_fail "sync + error: the write should fail while Ceph is down"
+else
+	tap_ok "sync + error: the write fails (EIO) while Ceph is down"
+fi
+if wait $wpid; then tap_ok "async writer saw no error during the outage"; else tap_fail "async writer saw an error"; fi
+for ((i = 0; i < 600; i++)); do [ -e "$W/osd-started" ] && break; sleep 0.2; done
+[ -e "$W/osd-started" ] || tap_bail "the host did not restart the OSD"
+for v in o1 s1 s2; do
+	tap_check "$v converges after the outage" g_wait_synced $v 300
+	tap_check "$v verifies equal" cdpctl verify $v
+done
+tail -n 20 "$W/cdpd.log" | grep -E "re-armed|retry|resync" | sed 's/^/# /'
+tap_done
