@@ -384,7 +384,7 @@ static int copy_opts(struct rbd_apply_opts *dst, const struct rbd_apply_opts *o)
 	if (dst->max_queued < dst->max_inflight)
 		dst->max_queued = dst->max_inflight;
 	if (!dst->max_bytes)
-		dst->max_bytes = 64 << 20;
+		dst->max_bytes = 16 << 20;	/* 256 records of 64 KiB: plenty beyond max_inflight */
 	if (!dst->retry_min_ms && !dst->retry_max_ms)
 		dst->retry_min_ms = 50;
 	if (!dst->retry_max_ms)

@@ -66,7 +66,7 @@ struct rbd_apply_opts {
 	unsigned int op_timeout_s;	/* OSD/mon op + mount timeout; 0: 30 */
 	unsigned int max_inflight;	/* concurrent aio; 0: 32 */
 	unsigned int max_queued;	/* records held (waiting + in flight); 0: 1024 */
-	size_t max_bytes;		/* payload bytes held; 0: 64 MiB */
+	size_t max_bytes;		/* payload bytes held; 0: 16 MiB (bounds RSS) */
 	unsigned int retry_min_ms;	/* first retry delay; 0 and retry_max_ms 0: 50 */
 	unsigned int retry_max_ms;	/* backoff cap; 0: 5000 */
 	/*
