@@ -56,19 +56,11 @@ static int fail(const char *err)
 
 /* ---- create ---- */
 
-static void print_plan(const struct archive_plan *p, const char *source)
+/* The disc table every manifest carries: number, label, chunk range. */
+static void print_disc_table(const struct archive_plan *p)
 {
 	uint32_t i;
 
-	new_json_obj(json);
-	open_json_object(NULL);
-	print_string(PRINT_ANY, "archive", "archive %s\n", p->id);
-	print_string(PRINT_ANY, "source", "  source %s\n", source);
-	print_string(PRINT_ANY, "volume", "  volume %s\n", p->volume);
-	print_u64(PRINT_ANY, "image_size", "  image_size %llu", p->image_size);
-	print_u64(PRINT_ANY, "data_bytes", " data_bytes %llu", p->data_bytes);
-	print_uint(PRINT_ANY, "chunks", " chunks %u\n", p->nchunks);
-	print_string(PRINT_ANY, "image_sha256", "  image_sha256 %s\n", p->image_sha256);
 	open_json_array(PRINT_JSON, "discs");
 	for (i = 0; i < p->ndiscs; i++) {
 		open_json_object(NULL);
@@ -80,16 +72,30 @@ static void print_plan(const struct archive_plan *p, const char *source)
 		close_json_object();
 	}
 	close_json_array(PRINT_JSON, NULL);
+}
+
+static void print_plan(const struct archive_plan *p, const char *source)
+{
+
+	new_json_obj(json);
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "archive", "archive %s\n", p->id);
+	print_string(PRINT_ANY, "source", "  source %s\n", source);
+	print_string(PRINT_ANY, "volume", "  volume %s\n", p->volume);
+	print_u64(PRINT_ANY, "image_size", "  image_size %llu", p->image_size);
+	print_u64(PRINT_ANY, "data_bytes", " data_bytes %llu", p->data_bytes);
+	print_uint(PRINT_ANY, "chunks", " chunks %u\n", p->nchunks);
+	print_string(PRINT_ANY, "image_sha256", "  image_sha256 %s\n", p->image_sha256);
+	print_disc_table(p);
 	close_json_object();
 	delete_json_obj();
 }
 
-static int parse_size_arg(const char *key, const char *val, uint64_t *out, int capacity)
+static void parse_size_arg(const char *val, uint64_t *out, int capacity)
 {
 	if ((capacity ? cdp_parse_capacity(val, out) : cdp_parse_size(val, out)) || !*out)
 		invarg(capacity ? "expected 25G, 50G, 100G, 128G, 200G or a size like 700M" :
 		       "expected a size like 32M", val);
-	return 0;
 }
 
 static int archive_create_cmd(int argc, char **argv)
@@ -109,10 +115,10 @@ static int archive_create_cmd(int argc, char **argv)
 			drives[o.ndrives++] = *argv;
 		} else if (!strcmp(*argv, "--capacity")) {
 			NEXT_ARG();
-			parse_size_arg("--capacity", *argv, &o.capacity, 1);
+			parse_size_arg(*argv, &o.capacity, 1);
 		} else if (!strcmp(*argv, "--chunk-size")) {
 			NEXT_ARG();
-			parse_size_arg("--chunk-size", *argv, &o.chunk_size, 0);
+			parse_size_arg(*argv, &o.chunk_size, 0);
 		} else if (!strcmp(*argv, "--label")) {
 			NEXT_ARG();
 			if (!archive_label_valid(*argv))
@@ -195,7 +201,6 @@ static int show_disc(const char *addr)
 	struct archive_disc *d;
 	const struct archive_plan *m;
 	char err[4800];
-	uint32_t i;
 
 	if (archive_disc_open(addr, &d, err, sizeof(err)))
 		return fail(err);
@@ -225,16 +230,7 @@ static int show_disc(const char *addr)
 	print_u64(PRINT_ANY, "disc_bytes", " disc_bytes %llu\n", d->used);
 	if (m->image_sha256[0])
 		print_string(PRINT_ANY, "image_sha256", "  image_sha256 %s\n", m->image_sha256);
-	open_json_array(PRINT_JSON, "discs");
-	for (i = 0; i < m->ndiscs; i++) {
-		open_json_object(NULL);
-		print_uint(PRINT_ANY, "disc", "  disc %u", m->discs[i].no);
-		print_string(PRINT_ANY, "label", " label %s", m->discs[i].label);
-		print_uint(PRINT_ANY, "first_chunk", " chunks %u", m->discs[i].first_chunk);
-		print_uint(PRINT_ANY, "chunks", "+%u\n", m->discs[i].nchunks);
-		close_json_object();
-	}
-	close_json_array(PRINT_JSON, NULL);
+	print_disc_table(m);
 	close_json_object();
 	delete_json_obj();
 	archive_disc_close(d);
