@@ -12,7 +12,8 @@ tmp=$(mktemp -d)
 export CDP_TGT_CONTROL_PORT=$((20000 + $$ % 20000))
 tpid=
 cleanup() {
-	[ -n "$tpid" ] && kill -9 "$tpid" 2>/dev/null	# tgtd ignores SIGTERM while targets exist
+	# tgtd ignores SIGTERM while targets exist
+	[ -n "$tpid" ] && { kill -9 "$tpid"; wait "$tpid"; } 2>/dev/null
 	"$TOP/scripts/ceph/stop.sh" "$tmp/ceph" >/dev/null 2>&1
 	"$TOP/scripts/vm/netns.sh" destroy "$NS" >/dev/null 2>&1
 	rm -f "/var/run/tgtd/socket.$CDP_TGT_CONTROL_PORT" "/var/run/tgtd/socket.$CDP_TGT_CONTROL_PORT.lock"
@@ -48,13 +49,21 @@ else
 fi
 
 cat > "$tmp/guest.sh" <<EOG
+t() { echo "\$(date +%T) \$*" >> $tmp/glog; }
 mkdir -p /var/lib/iscsi /run/lock/iscsi /mnt/i
-modprobe iscsi_tcp
+# module autoload runs in the initramfs, not the chroot: load the disk driver too
+modprobe iscsi_tcp; modprobe sd_mod
 iscsid
 sleep 1
+t login
 $login > $tmp/login.log 2>&1 || { cat $tmp/login.log; exit 1; }
-for i in \$(seq 100); do [ -b /dev/sda ] && break; sleep 0.2; done
-mount -o ro /dev/sda /mnt/i || exit 1
+t logged in
+# the node appears before the capacity is read: wait for a size too
+for i in \$(seq 150); do [ -b /dev/sda ] && [ "\$(cat /sys/block/sda/size 2>/dev/null)" -gt 0 ] 2>/dev/null && break; sleep 0.2; done
+t "sda size \$(cat /sys/block/sda/size 2>&1)"
+blkid /dev/sda >> $tmp/glog 2>&1
+mount -t ext4 -o ro /dev/sda /mnt/i || { cat /sys/block/sda/size; exit 1; }
+t mounted
 sha256sum < /mnt/i/data > $tmp/guest.sum
 umount /mnt/i
 iscsiadm -m node --logoutall=all >/dev/null
@@ -65,6 +74,7 @@ if [ -s "$tmp/guest.sum" ] && cmp -s "$tmp/guest.sum" "$tmp/data.sum"; then
 else
 	tap_fail "the VM logs in with iscsiadm, mounts the file system, the file is intact"
 	tap_diag "$(tail -25 <<< "$vm")"; tap_diag "$(tail -5 "$tmp/tgtd.log")"
+	tap_diag "guest: $(cat "$tmp/glog" 2>&1)"
 fi
 
 out=$(nsx "$TOP/ctl/cdpctl" -c "$tmp/catalog.db" restore rbd/app --snap s1 --iscsi 2>&1)
