@@ -277,6 +277,16 @@ int cdp_protect(const struct cdp_config *cfg, struct catalog *cat,
 			return r;
 		}
 	} else {
+		/* O_EXCL on a block device: fails while mounted or held by dm/md */
+		int fd = open(rq->device, O_RDONLY | O_EXCL | O_CLOEXEC);
+
+		if (fd < 0) {
+			snprintf(err, errlen, errno == EBUSY ?
+				 "%s is busy (mounted or open): unmount it, or protect the dm/LVM device on top with --live" :
+				 "cannot open %s: %m", rq->device);
+			return -errno;
+		}
+		close(fd);
 		snprintf(dm, sizeof(dm), "cdp-%s", v->name);
 		if (dmdev_exists(dm)) {
 			snprintf(err, errlen, "/dev/mapper/%s already exists", dm);
