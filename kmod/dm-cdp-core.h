@@ -110,6 +110,7 @@ struct cdp {
 	bool want_notify;		/* a FETCH found nothing: notify */
 	unsigned long *resync;		/* regions to resync */
 	unsigned long *touched;		/* written since last lazy-clear pass */
+	u8 *idle;			/* lazy-clear passes without a write */
 	u32 *refs;			/* in-flight writes + unacked records */
 	struct list_head ranges;	/* struct cdp_range held */
 	struct list_head parked;	/* cdp_io waiting for an overlap */

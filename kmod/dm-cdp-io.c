@@ -21,7 +21,9 @@
 #include "dm-cdp-metadata.h"
 
 #define CDP_TICK_MS 100
-#define CDP_CLEAR_TICKS 10		/* lazy clear every second */
+#define CDP_CLEAR_TICKS 10		/* lazy clear pass every second */
+#define CDP_IDLE_CLEAR 60		/* passes a hot region stays set */
+#define CDP_HOT_MAX 1024		/* hot regions kept beyond that */
 
 struct cdp_resync {
 	struct list_head list;		/* cdp->resync_done */
@@ -259,6 +261,7 @@ int cdp_map(struct dm_target *ti, struct bio *bio)
 	cdp->data_writes++;
 	cdp->refs[io->region]++;
 	__set_bit(io->region, cdp->touched);
+	cdp->idle[io->region] = 0;
 	if (__range_busy(cdp, &io->range) || __parked_busy(cdp, &io->range, NULL)) {
 		list_add_tail(&io->list, &cdp->parked);
 		spin_unlock_irqrestore(&cdp->lock, flags);
@@ -724,24 +727,38 @@ static void cdp_sync_timeouts(struct cdp *cdp)
 }
 
 /*
- * Lazy clear: a region whose records are all acked, with nothing in flight,
- * no resync pending and no write since the last pass, loses its bit. With
- * @all the "no write since" condition is dropped (clean suspend).
+ * Lazy clear, activity-log style: a region keeps its bit while it is hot so
+ * that writes to it need no metadata I/O. A bit is cleared when the region
+ * has no write in flight, no unacked record and no resync pending, and it
+ * has been idle for CDP_IDLE_CLEAR passes (about a minute) - or for one pass
+ * when more than CDP_HOT_MAX such regions are set (bounding what a crash
+ * makes us resync to CDP_HOT_MAX regions plus the unacked ones). With @all
+ * (clean suspend) every clearable bit goes.
  */
 void cdp_lazy_clear(struct cdp *cdp, bool all)
 {
 	const unsigned long *bits = cdp_meta_bits(cdp->md);
 	unsigned long flags;
-	u32 r;
+	u32 r, hot = 0;
 
 	spin_lock_irqsave(&cdp->lock, flags);
 	for_each_set_bit(r, bits, cdp->nr_regions) {
-		if (cdp->refs[r] || test_bit(r, cdp->resync) ||
-		    (!all && test_bit(r, cdp->touched)))
-			continue;
-		__cdp_meta_clear(cdp->md, r);
+		if (__test_and_clear_bit(r, cdp->touched))
+			cdp->idle[r] = 0;
+		else if (cdp->idle[r] < U8_MAX)
+			cdp->idle[r]++;
+		if (!cdp->refs[r] && !test_bit(r, cdp->resync))
+			hot++;
 	}
-	bitmap_zero(cdp->touched, cdp->nr_regions);
+	for_each_set_bit(r, bits, cdp->nr_regions) {
+		if (cdp->refs[r] || test_bit(r, cdp->resync))
+			continue;
+		if (all || cdp->idle[r] >= CDP_IDLE_CLEAR ||
+		    (hot > CDP_HOT_MAX && cdp->idle[r])) {
+			__cdp_meta_clear(cdp->md, r);
+			hot--;
+		}
+	}
 	spin_unlock_irqrestore(&cdp->lock, flags);
 }
 

@@ -248,6 +248,7 @@ static void cdp_free_state(struct cdp *cdp)
 		cdp_meta_close(cdp->md);
 	bitmap_free(cdp->resync);
 	bitmap_free(cdp->touched);
+	kvfree(cdp->idle);
 	kvfree(cdp->refs);
 	if (cdp->meta_dev)
 		dm_put_device(cdp->ti, cdp->meta_dev);
@@ -317,7 +318,11 @@ static int cdp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	cdp->resync = bitmap_zalloc(cdp->nr_regions, GFP_KERNEL);
 	cdp->touched = bitmap_zalloc(cdp->nr_regions, GFP_KERNEL);
 	cdp->refs = kvcalloc(cdp->nr_regions, sizeof(*cdp->refs), GFP_KERNEL);
-	if (!cdp->resync || !cdp->touched || !cdp->refs) {
+	/* Never written since load: clearable as soon as acked. */
+	cdp->idle = kvmalloc(cdp->nr_regions, GFP_KERNEL);
+	if (cdp->idle)
+		memset(cdp->idle, U8_MAX, cdp->nr_regions);
+	if (!cdp->resync || !cdp->touched || !cdp->refs || !cdp->idle) {
 		ti->error = "Cannot allocate region state";
 		goto bad;
 	}

@@ -23,6 +23,9 @@
  *   --no-ack          never ACK (a consumer that falls behind)
  *   --max-records N   exit(9) without acking after N records (crash drill)
  *   --delay-ack-ms N  wait N ms before every ACK (a slow replica)
+ *   --batch-ms N      when idle, sync + ACK at most every N ms and let
+ *                     records gather N ms before fetching (less CPU per
+ *                     record, more lag; FLUSH markers still sync at once)
  *   --log FILE        append "seq op sector len flags" per applied record
  *   --check-prefix SECTOR:N
  *                     at every FLUSH marker check that the N 4 KiB blocks at
@@ -37,6 +40,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -61,6 +65,8 @@ struct consumer {
 	uint64_t max_records;
 	int no_ack;
 	unsigned int delay_ack_ms;
+	unsigned int batch_ms;
+	struct timespec last_sync;
 	uint64_t prefix_sector, prefix_blocks;
 	uint64_t prefix_len, n_prefix;	/* longest prefix seen, checks done */
 	/* counters */
@@ -141,7 +147,16 @@ static int sync_applied(struct consumer *c)
 	}
 	c->unsynced_bytes = 0;
 	c->synced_seq = c->applied_seq;
+	clock_gettime(CLOCK_MONOTONIC, &c->last_sync);
 	return 0;
+}
+
+static long ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
 static int flush_ack(struct consumer *c)
@@ -323,18 +338,21 @@ static int run(struct consumer *c, int exit_synced)
 		if (n)
 			continue;
 		/* Idle: make the applied records durable and ack them. */
-		if (sync_and_ack(c))
+		if ((!c->batch_ms || ms_since(&c->last_sync) >= c->batch_ms) &&
+		    sync_and_ack(c))
 			return 1;
 		if ((exit_synced || stop_synced) && in_sync(c))
 			break;
 		{
 			struct cdp_nl_event ev;
 
-			r = cdp_nl_event_wait(c->ev, 200, &ev);
+			r = cdp_nl_event_wait(c->ev, c->batch_ms ? (int)c->batch_ms : 200, &ev);
 			if (r && r != -ETIMEDOUT && r != -EINTR) {
 				fprintf(stderr, "cdp-consume: %s\n", cdp_nl_error(c->ev));
 				return 1;
 			}
+			if (!r && c->batch_ms)
+				usleep(c->batch_ms * 1000);
 		}
 	}
 	if (sync_and_ack(c))
@@ -379,6 +397,7 @@ int main(int argc, char **argv)
 		{ "log", required_argument, NULL, 'l' },
 		{ "check-prefix", required_argument, NULL, 'p' },
 		{ "delay-ack-ms", required_argument, NULL, 'd' },
+		{ "batch-ms", required_argument, NULL, 'B' },
 		{ "list", no_argument, NULL, 'L' },
 		{ "mark", no_argument, NULL, 'M' },
 		{ "monitor", no_argument, NULL, 'E' },
@@ -409,6 +428,7 @@ int main(int argc, char **argv)
 				   &c.prefix_blocks) != 2)
 				usage();
 			break;
+		case 'B': c.batch_ms = strtoul(optarg, NULL, 0); break;
 		case 'd': c.delay_ack_ms = strtoul(optarg, NULL, 0); break;
 		case 'L': list = 1; break;
 		case 'M': mark = 1; break;

@@ -18,7 +18,7 @@ fs_cleanup() {
 	cdp_cleanup_devs
 	losetup -d "$O" "$M" 2>/dev/null
 	# loop detach is asynchronous: retry the umount briefly
-	wait_for 5 umount "$T/fs" 2>/dev/null
+	wait_for 5 umount "$T/fs" 2>/dev/null || umount -l "$T/fs"
 	rm -rf "$T"
 }
 trap fs_cleanup EXIT

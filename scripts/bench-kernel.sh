@@ -1,0 +1,43 @@
+#!/bin/bash
+# dm-cdp kernel benchmark (not a timed test): in one VM boot, on the same
+# disk, fio 4k randwrite QD32, 4k randwrite QD1 (p99 latency) and 1 MiB
+# sequential write through dm-linear and through cdp (async, with the test
+# consumer draining into a replica disk). Prints the ratios and the
+# metadata writes per 1000 data writes; results go to docs/BENCHMARKS.md
+# by hand.
+#   scripts/bench-kernel.sh [RUNTIME_SEC]      (default 10 s per job)
+set -uo pipefail
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+make -s -C "$TOP" kmod tests/tools/cdp-consume >/dev/null || exit 1
+out=$(BENCH_RUNTIME=${1:-10} "$TOP/scripts/vm/run.sh" --timeout 900 \
+	--disk "$tmp/o.img:1G" --disk "$tmp/m.img:8M" --disk "$tmp/r.img:1G" \
+	-- env BENCH_RUNTIME="${1:-10}" BENCH_CONSUMER_OPTS="${BENCH_CONSUMER_OPTS:---batch-ms 100}" tests/kernel/guest/bench.sh 2>&1)
+rc=$?
+grep -E '^(BENCH|#)' <<< "$out"
+[ $rc = 0 ] || { echo "bench-kernel: VM run failed (status $rc)" >&2; grep -v '^\[' <<< "$out" | tail -n 20 >&2; exit 1; }
+python3 - <<PY
+import re
+lines = """$(grep '^BENCH' <<< "$out")""".splitlines()
+v = {}
+for l in lines:
+    k, *rest = l.split()[1:]
+    v[k] = rest
+print()
+print("%-16s %12s %12s %8s" % ("job", "dm-linear", "cdp", "ratio"))
+for job, idx, unit, higher in (("rand4k_qd32", 0, "IOPS", 1), ("rand4k_qd1", 0, "IOPS", 1),
+                               ("rand4k_qd1", 2, "p99 us", 0), ("seq1m", 1, "MB/s", 1)):
+    a = float(v["linear." + job][idx]); b = float(v["cdp." + job][idx])
+    print("%-16s %12.1f %12.1f %8.2f  (%s%s)" % (job, a, b, b / a if a else 0, unit,
+          ", goal >= 0.95" if higher else ", goal <= 1.10"))
+for job in ("rand4k_qd32", "rand4k_qd1"):
+    if "capture." + job in v:
+        a = float(v["linear." + job][0]); b = float(v["capture." + job][0])
+        print("%-16s %12.1f %12.1f %8.2f  (IOPS, consumer paused: kernel capture cost only)" % (job, a, b, b / a))
+if "capture.rand4k_qd1" in v:
+    a = float(v["linear.rand4k_qd1"][2]); b = float(v["capture.rand4k_qd1"][2])
+    print("%-16s %12.1f %12.1f %8.2f  (p99 us, consumer paused)" % ("rand4k_qd1", a, b, b / a))
+m, d = (int(x) for x in v["cdp.meta_writes"])
+print("metadata writes per 1000 data writes: %.2f (%d / %d)" % (1000.0 * m / d if d else 0, m, d))
+PY
