@@ -26,7 +26,7 @@ static int usage_to(FILE *f, int code)
 	fprintf(f,
 		"Usage: cdpctl archive create SNAP --drive DRIVE [--drive DRIVE]...\n"
 		"                             [--capacity CAP] [--chunk-size SIZE] [--label LABEL] [--batch]\n"
-		"       cdpctl archive restore [ARCHIVE] --from-discs DRIVE... --to TARGET\n"
+		"       cdpctl archive restore [ARCHIVE] { --from-discs DRIVE... | --drive DRIVE } --to TARGET\n"
 		"       cdpctl archive verify DRIVE...\n"
 		"       cdpctl archive show { DRIVE | ARCHIVE }\n"
 		"       cdpctl archive list\n"
@@ -419,6 +419,11 @@ static int archive_restore_cmd(int argc, char **argv)
 			}
 			if (!o.ndrives)
 				invarg("expected drive addresses (stdio:PATH or /dev/srN) after it", *argv);
+		} else if (!strcmp(*argv, "--drive")) {
+			NEXT_ARG();
+			if (o.prompt_drive)
+				duparg("--drive", *argv);
+			o.prompt_drive = *argv;
 		} else if (!strcmp(*argv, "--to")) {
 			NEXT_ARG();
 			if (o.target)
@@ -433,8 +438,12 @@ static int archive_restore_cmd(int argc, char **argv)
 			key = *argv;
 		}
 	}
-	if (!o.target || !o.ndrives) {
-		fprintf(stderr, "Error: restore needs --from-discs DRIVE... and --to POOL/IMAGE|FILE.\n");
+	if (!o.target || !o.ndrives == !o.prompt_drive) {
+		fprintf(stderr, "Error: restore needs --to POOL/IMAGE|FILE and either --from-discs DRIVE... or --drive DRIVE (prompts for each disc).\n");
+		return CDP_EXIT_USAGE;
+	}
+	if (o.prompt_drive && !isatty(STDIN_FILENO)) {
+		fprintf(stderr, "Error: --drive asks for each disc on the terminal; without one give every disc with --from-discs.\n");
 		return CDP_EXIT_USAGE;
 	}
 	if (key) {

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* archive_restore.c - see archive_restore.h */
+/*
+ * archive_restore.c - see archive_restore.h. Discs are taken one at a time
+ * (a list of drives, or prompts for one drive): open, identify, refuse or
+ * restore its verified chunks, close.
+ */
 #include "archive_restore.h"
 #include "archive_disc.h"
 #include "archive_target.h"
@@ -13,54 +17,85 @@
 
 struct restore {
 	const struct archive_restore_opts *o;
-	struct archive_disc **discs;	/* as given; NULL if unreadable */
-	struct archive_disc **by_no;	/* good discs by number - 1 */
-	const struct archive_plan *hdr;	/* a good manifest: sizes, disc table */
-	char id[ARCHIVE_ID_LEN + 1];
+	size_t next;			/* batch: next drive to read */
+	char id[ARCHIVE_ID_LEN + 1];	/* "" until a disc (or the caller) says */
+	/* from the first good disc: sizes and the disc table (no chunks) */
+	struct archive_plan hdr;
+	unsigned char *done;		/* per disc number - 1: restored */
+	char image_sha256[CDP_SHA256_HEX];	/* from the last disc */
 	unsigned int problems;
 	struct archive_target *t;
-	uint64_t done;
+	uint8_t *buf;			/* one chunk */
+	struct progress prog;
+	uint64_t bytes;
+	char *err;
+	size_t errlen;
 };
 
+static void vsay(struct restore *r, int counts, const char *fmt, va_list ap)
+{
+	fputs("cdpctl: error: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	if (counts)
+		r->problems++;
+}
+
+/* Something wrong with the data: the restore cannot be complete. */
 static void problem(struct restore *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void problem(struct restore *r, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("cdpctl: error: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay(r, 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	r->problems++;
 }
 
-/* The archive to restore: given, else the first disc with a good manifest. */
-static int choose_archive(struct restore *r)
+/*
+ * A disc that cannot be used. In batch mode the discs were given as this
+ * archive's, so that is a problem; at the prompt the operator just put in
+ * the wrong disc and is asked again.
+ */
+static void refuse(struct restore *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void refuse(struct restore *r, const char *fmt, ...)
 {
-	size_t i;
+	va_list ap;
 
-	if (r->o->archive_id) {
-		snprintf(r->id, sizeof(r->id), "%s", r->o->archive_id);
-		return 0;
-	}
-	for (i = 0; i < r->o->ndrives; i++)
-		if (r->discs[i] && r->discs[i]->manifest_ok) {
-			snprintf(r->id, sizeof(r->id), "%s", r->discs[i]->id);
-			return 0;
-		}
-	return -ENOENT;
+	va_start(ap, fmt);
+	vsay(r, !r->o->prompt_drive, fmt, ap);
+	va_end(ap);
 }
 
-static void open_discs(struct restore *r)
+/* The next disc's drive address, or NULL when there are no more. */
+static const char *next_drive(struct restore *r, char *buf, size_t len)
 {
-	char err[4800];
-	size_t i;
+	const struct archive_restore_opts *o = r->o;
+	uint32_t n;
 
-	for (i = 0; i < r->o->ndrives; i++)
-		if (archive_disc_open(r->o->drives[i], &r->discs[i], err, sizeof(err)))
-			problem(r, "%s", err);
+	if (!o->prompt_drive)
+		return r->next < o->ndrives ? o->drives[r->next++] : NULL;
+	for (n = 0; r->hdr.ndiscs && n < r->hdr.ndiscs && r->done[n]; n++)
+		;
+	if (r->hdr.ndiscs && n == r->hdr.ndiscs)
+		return NULL;	/* every disc restored */
+	if (r->hdr.ndiscs)
+		fprintf(stderr, "Insert disc %u of %u (label %s) into %s and press Enter\n",
+			n + 1, r->hdr.ndiscs, r->hdr.discs[n].label, o->prompt_drive);
+	else
+		fprintf(stderr, "Insert any disc of the archive into %s and press Enter\n",
+			o->prompt_drive);
+	fprintf(stderr, "(or type another drive address, or q to stop): ");
+	if (!fgets(buf, (int)len, stdin))
+		return NULL;
+	buf[strcspn(buf, "\n")] = '\0';
+	if (!strcmp(buf, "q"))
+		return NULL;
+	if (!buf[0])
+		snprintf(buf, len, "%s", o->prompt_drive);
+	return buf;
 }
 
 /* Name what a disc without manifest lost: the chunks cut off by truncation. */
@@ -73,212 +108,217 @@ static void report_lost_manifest(struct restore *r, struct archive_disc *d,
 	archive_disc_cut_chunks(d, &first_cut, &ncut, &nfiles);
 	if (ncut) {
 		archive_chunk_path(first_cut, path, sizeof(path));
-		problem(r, "%s is truncated at byte %llu: chunk %u (%s) and %u more chunk file(s) are cut off, and MANIFEST.TXT with the hashes of its %u chunk(s) is lost; none restored",
+		refuse(r, "%s is truncated at byte %llu: chunk %u (%s) and %u more chunk file(s) are cut off, and MANIFEST.TXT with the hashes of its %u chunk(s) is lost; none restored",
 			name, (unsigned long long)d->used, first_cut, path, ncut - 1,
 			nfiles);
 	} else {
-		problem(r, "%s: %s; none of its %u chunk(s) can be verified, none restored",
+		refuse(r, "%s: %s; none of its %u chunk(s) can be verified, none restored",
 			name, d->manifest_err, nfiles);
 	}
 }
 
-/* Sort the given discs: good ones by number; report every other one. */
-static int accept_discs(struct restore *r)
+/* Keep the first good disc's header and disc table; open the target. */
+static int take_header(struct restore *r, const struct archive_plan *m)
 {
-	char name[4400];
-	size_t i;
+	int ret;
 
-	for (i = 0; i < r->o->ndrives; i++) {
-		struct archive_disc *d = r->discs[i];
-
-		if (!d)
-			continue;
-		archive_disc_name(d, name, sizeof(name));
-		if (d->identified && strcmp(d->id, r->id)) {
-			problem(r, "%s belongs to archive %s%s%s, not to archive %s: not used",
-				name, d->id, d->manifest_ok ? " of " : "",
-				d->manifest_ok ? d->m.volume : "", r->id);
-		} else if (!d->manifest_ok) {
-			report_lost_manifest(r, d, name);
-		} else if (!r->hdr) {
-			r->hdr = &d->m;
-			r->by_no = calloc(d->m.ndiscs, sizeof(*r->by_no));
-			if (!r->by_no)
-				return -ENOMEM;
-		}
-		if (!d->manifest_ok || strcmp(d->id, r->id))
-			continue;
-		if (d->m.ndiscs != r->hdr->ndiscs || d->m.image_size != r->hdr->image_size) {
-			problem(r, "%s disagrees with the other discs of archive %s: not used",
-				name, r->id);
-		} else if (r->by_no[d->no - 1]) {
-			cdp_event("%s was given twice; the second copy is ignored", name);
-		} else {
-			r->by_no[d->no - 1] = d;
-		}
+	r->hdr = *m;
+	r->hdr.chunks = NULL;
+	r->hdr.pieces = NULL;
+	r->hdr.nchunks = 0;
+	r->hdr.npieces = 0;
+	r->hdr.discs = calloc(m->ndiscs, sizeof(*m->discs));
+	r->done = calloc(m->ndiscs, 1);
+	r->buf = malloc(m->chunk_size);
+	if (!r->hdr.discs || !r->done || !r->buf) {
+		snprintf(r->err, r->errlen, "out of memory for a chunk of %llu bytes",
+			 (unsigned long long)m->chunk_size);
+		return -ENOMEM;
 	}
+	memcpy(r->hdr.discs, m->discs, m->ndiscs * sizeof(*m->discs));
+	ret = archive_target_open(r->o->target, m->image_size, &r->t, r->err, r->errlen);
+	if (!ret)
+		progress_start(&r->prog, "restore", m->data_bytes);
+	return ret;
+}
+
+/*
+ * Is d a good disc of our archive, not seen yet? Reports why not. The
+ * first disc with a manifest names the archive when the caller did not.
+ */
+static int acceptable(struct restore *r, struct archive_disc *d, const char *name)
+{
+	if (!r->id[0] && d->manifest_ok)
+		snprintf(r->id, sizeof(r->id), "%s", d->id);
+	if (d->identified && r->id[0] && strcmp(d->id, r->id)) {
+		refuse(r, "%s belongs to archive %s%s%s, not to archive %s: not used",
+			name, d->id, d->manifest_ok ? " of " : "",
+			d->manifest_ok ? d->m.volume : "", r->id);
+		return 0;
+	}
+	if (!d->manifest_ok) {
+		report_lost_manifest(r, d, name);
+		return 0;
+	}
+	if (r->hdr.ndiscs && (d->m.ndiscs != r->hdr.ndiscs ||
+			      d->m.image_size != r->hdr.image_size)) {
+		refuse(r, "%s disagrees with the other discs of archive %s: not used",
+			name, r->id);
+		return 0;
+	}
+	if (r->done && r->done[d->no - 1]) {
+		cdp_event("%s was given twice; the second copy is ignored", name);
+		return 0;
+	}
+	return 1;
+}
+
+/* Write every chunk of d that passes its check. */
+static int restore_disc(struct restore *r, struct archive_disc *d)
+{
+	char err[4800];
+	uint32_t i;
+	size_t j;
+
+	cdp_event("restoring %u chunks from disc %u of %u (label %s)", d->m.nchunks,
+		  d->no, d->of, d->label);
+	for (i = 0; i < d->m.nchunks; i++) {
+		const struct archive_chunk *c = &d->m.chunks[i];
+
+		if (archive_disc_read_chunk(d, c->idx, r->buf, err, sizeof(err))) {
+			problem(r, "%s; chunk not written", err);
+			continue;
+		}
+		for (j = c->first_piece; j < c->first_piece + c->npieces; j++) {
+			const struct archive_piece *pc = &d->m.pieces[j];
+			int ret = archive_target_write(r->t, pc->img_off, r->buf + pc->chunk_off,
+						       (size_t)pc->len);
+
+			if (ret) {
+				snprintf(r->err, r->errlen, "writing %s at byte %llu: %s",
+					 archive_target_name(r->t),
+					 (unsigned long long)pc->img_off, strerror(-ret));
+				return ret;
+			}
+		}
+		r->bytes += c->length;
+		progress_update(&r->prog, r->bytes);
+	}
+	r->done[d->no - 1] = 1;
+	if (d->no == d->of)
+		snprintf(r->image_sha256, sizeof(r->image_sha256), "%s", d->m.image_sha256);
 	return 0;
+}
+
+/* One disc: open, check, restore, close. Only target errors stop the run. */
+static int one_disc(struct restore *r, const char *addr)
+{
+	struct archive_disc *d;
+	char err[4800], name[4400];
+	int ret = 0;
+
+	if (archive_disc_open(addr, &d, err, sizeof(err))) {
+		refuse(r, "%s", err);
+		return 0;
+	}
+	archive_disc_name(d, name, sizeof(name));
+	if (acceptable(r, d, name)) {
+		if (!r->hdr.ndiscs)
+			ret = take_header(r, &d->m);
+		if (!ret)
+			ret = restore_disc(r, d);
+	}
+	archive_disc_close(d);
+	return ret;
 }
 
 static void report_missing(struct restore *r)
 {
 	uint32_t n;
 
-	for (n = 0; n < r->hdr->ndiscs; n++) {
-		const struct archive_disc_info *di = &r->hdr->discs[n];
+	for (n = 0; n < r->hdr.ndiscs; n++) {
+		const struct archive_disc_info *di = &r->hdr.discs[n];
 
-		if (!r->by_no[n])
+		if (!r->done[n])
 			problem(r, "disc %u of %u (label %s, chunks %u-%u) of archive %s is missing or unusable: give it with --from-discs",
-				di->no, r->hdr->ndiscs, di->label, di->first_chunk,
+				di->no, r->hdr.ndiscs, di->label, di->first_chunk,
 				di->first_chunk + di->nchunks - (di->nchunks ? 1 : 0), r->id);
 	}
 }
 
-static int restore_disc(struct restore *r, struct archive_disc *d, uint8_t *buf,
-			struct progress *prog)
-{
-	char err[4800];
-	uint32_t i;
-	size_t j;
-
-	for (i = 0; i < d->m.nchunks; i++) {
-		const struct archive_chunk *c = &d->m.chunks[i];
-
-		if (archive_disc_read_chunk(d, c->idx, buf, err, sizeof(err))) {
-			problem(r, "%s; chunk not written", err);
-			continue;
-		}
-		for (j = c->first_piece; j < c->first_piece + c->npieces; j++) {
-			const struct archive_piece *pc = &d->m.pieces[j];
-			int ret = archive_target_write(r->t, pc->img_off,
-						       buf + pc->chunk_off, (size_t)pc->len);
-
-			if (ret) {
-				problem(r, "writing %s at byte %llu: %s", archive_target_name(r->t),
-					(unsigned long long)pc->img_off, strerror(-ret));
-				return ret;
-			}
-		}
-		r->done += c->length;
-		progress_update(prog, r->done);
-	}
-	return 0;
-}
-
 /* Read the target back and compare with the last disc's image hash. */
-static int check_image(struct restore *r, uint8_t *buf, size_t buflen)
+static int check_image(struct restore *r)
 {
-	const struct archive_plan *last = &r->by_no[r->hdr->ndiscs - 1]->m;
 	struct cdp_sha256 *h = cdp_sha256_new();
+	uint64_t off, size = r->hdr.image_size, blk = r->hdr.chunk_size;
 	char hex[CDP_SHA256_HEX];
-	uint64_t off;
 	int ret = 0;
 
 	if (!h)
 		return -ENOMEM;
-	for (off = 0; off < last->image_size && !ret; off += buflen) {
-		size_t n = last->image_size - off < buflen ? (size_t)(last->image_size - off) : buflen;
+	cdp_event("checking the whole image against its SHA-256");
+	for (off = 0; off < size && !ret; off += blk) {
+		size_t n = size - off < blk ? (size_t)(size - off) : (size_t)blk;
 
-		ret = archive_target_read(r->t, off, buf, n);
+		ret = archive_target_read(r->t, off, r->buf, n);
 		if (!ret)
-			cdp_sha256_update(h, buf, n);
+			cdp_sha256_update(h, r->buf, n);
 	}
 	cdp_sha256_final_hex(h, hex);
 	cdp_sha256_free(h);
-	if (ret) {
+	if (ret)
 		problem(r, "reading %s back: %s", archive_target_name(r->t), strerror(-ret));
-		return ret;
-	}
-	if (strcmp(hex, last->image_sha256)) {
+	else if (strcmp(hex, r->image_sha256))
 		problem(r, "restored image SHA-256 %s differs from the archive's %s", hex,
-			last->image_sha256);
-		return -EBADMSG;
-	}
+			r->image_sha256);
 	return 0;
 }
 
-static int restore_all(struct restore *r, char *err, size_t errlen)
+static int finish(struct restore *r)
 {
-	const struct archive_plan *h = r->hdr;
-	uint64_t total = 0;
-	struct progress prog;
-	uint8_t *buf;
-	uint32_t n;
 	int ret;
 
-	ret = archive_target_open(r->o->target, h->image_size, &r->t, err, errlen);
-	if (ret)
-		return ret;
-	buf = malloc(h->chunk_size);
-	if (!buf) {
-		snprintf(err, errlen, "out of memory for a chunk of %llu bytes",
-			 (unsigned long long)h->chunk_size);
-		return -ENOMEM;
+	if (!r->hdr.ndiscs) {
+		snprintf(r->err, r->errlen, r->id[0] ?
+			 "no usable disc of archive %s was given" :
+			 "none of the discs has a readable manifest: nothing to restore",
+			 r->id);
+		return -EBADMSG;
 	}
-	for (n = 0; n < h->ndiscs; n++)
-		total += h->discs[n].data_bytes;
-	progress_start(&prog, "restore", total);
-	/* in the order given: the operator feeds discs as they come */
-	for (n = 0; n < r->o->ndrives && !ret; n++) {
-		struct archive_disc *d = r->discs[n];
-
-		if (d && d->manifest_ok && d->no && r->by_no[d->no - 1] == d) {
-			cdp_event("restoring %u chunks from disc %u of %u (label %s)",
-				  d->m.nchunks, d->no, d->of, d->label);
-			ret = restore_disc(r, d, buf, &prog);
-		}
-	}
-	progress_end(&prog);
-	if (!ret && !r->problems) {
-		cdp_event("checking the whole image against its SHA-256");
-		ret = check_image(r, buf, h->chunk_size);
-	}
-	free(buf);
-	if (!ret && !r->problems)
-		ret = archive_target_commit(r->t, err, errlen);
-	if (!ret && r->problems)
-		ret = -EBADMSG;
-	if (ret == -EBADMSG)
-		snprintf(err, errlen,
+	progress_end(&r->prog);
+	report_missing(r);
+	if (!r->problems)
+		check_image(r);
+	if (r->problems) {
+		snprintf(r->err, r->errlen,
 			 "restore incomplete: %u problem(s) above; no unverified byte was written; the verified part is in %s",
 			 r->problems, archive_target_name(r->t));
-	else if (!ret)
+		return -EBADMSG;
+	}
+	ret = archive_target_commit(r->t, r->err, r->errlen);
+	if (!ret)
 		cdp_event("restored archive %s (%llu bytes) to %s", r->id,
-			  (unsigned long long)h->image_size, archive_target_name(r->t));
+			  (unsigned long long)r->hdr.image_size, archive_target_name(r->t));
 	return ret;
 }
 
 int archive_restore(const struct archive_restore_opts *o, char *err, size_t errlen)
 {
-	struct restore r = { .o = o };
-	size_t i;
-	int ret;
+	struct restore r = { .o = o, .err = err, .errlen = errlen };
+	const char *addr;
+	char line[4200];
+	int ret = 0;
 
-	r.discs = calloc(o->ndrives, sizeof(*r.discs));
-	if (!r.discs)
-		return -ENOMEM;
-	open_discs(&r);
-	ret = choose_archive(&r);
-	if (ret) {
-		snprintf(err, errlen, "none of the %zu disc(s) has a readable manifest: nothing to restore",
-			 o->ndrives);
-		ret = -EBADMSG;
-		goto out;
-	}
-	ret = accept_discs(&r);
-	if (!ret && !r.hdr) {
-		snprintf(err, errlen, "no usable disc of archive %s was given", r.id);
-		ret = -EBADMSG;
-	}
-	if (ret)
-		goto out;
-	report_missing(&r);
-	ret = restore_all(&r, err, errlen);
-out:
+	err[0] = '\0';
+	if (o->archive_id)
+		snprintf(r.id, sizeof(r.id), "%s", o->archive_id);
+	while (!ret && (addr = next_drive(&r, line, sizeof(line))))
+		ret = one_disc(&r, addr);
+	if (!ret)
+		ret = finish(&r);
 	archive_target_close(r.t);
-	for (i = 0; i < o->ndrives; i++)
-		archive_disc_close(r.discs[i]);
-	free(r.discs);
-	free(r.by_no);
+	free(r.hdr.discs);
+	free(r.done);
+	free(r.buf);
 	return ret;
 }
