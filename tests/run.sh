@@ -1,17 +1,26 @@
 #!/bin/bash
 # Run the test suites and print one closing line "N passed, N failed, N skipped".
 #
-# tests/run.sh [SUITE|FILE]...     suites: unit kernel e2e archive (default: all)
+# tests/run.sh [-j N] [SUITE|FILE]...     suites: unit kernel e2e archive (default: all)
 #
 # Every test prints TAP (ok / not ok lines) and exits 0 (pass), 1 (fail) or
 # 4 (skip). A test that fails without printing "not ok" still counts as one
 # failure, so a crash or timeout is never lost. A file may set its timeout
 # with a line "# timeout: SECONDS" (default 600). Logs: tests/results/.
+#
+# -j N runs N test files at once (default: the number of CPUs, at most 2;
+# $CDP_TEST_JOBS overrides): each VM test is one single-threaded QEMU, and
+# every test makes its own temp dirs, namespaces and Ceph ports. A test's
+# output is printed whole when it ends.
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
 RESULTS=$TOP/tests/results
 mkdir -p "$RESULTS"
+
+JOBS=${CDP_TEST_JOBS:-$(nproc)}
+[ "$JOBS" -gt 2 ] && JOBS=2
+if [ "${1:-}" = -j ]; then JOBS=$2; shift 2; fi
 
 pass=0 fail=0 skip=0
 failed_names=()
@@ -24,24 +33,41 @@ tests_of() {
 	esac
 }
 
-run_one() {
-	local t=$1 name log rc to n_ok n_fail n_skip
-	name=${t#tests/}
-	log=$RESULTS/${name//\//_}.log
+logname() { local n=${1#tests/}; echo "$RESULTS/${n//\//_}.log"; }
+
+# Run one test in the background: its log, then its exit status in LOG.rc.
+start_one() {
+	local t=$1 log to
+	log=$(logname "$t")
+	rm -f "$log.rc"
 	to=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "$t" 2>/dev/null | head -n1)
 	to=${to:-600}
+	(
+		start=$SECONDS
+		if [ "${t#tests/unit/}" != "$t" ]; then
+			CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 10 "$to" "$t" > "$log" 2>&1 </dev/null
+		else
+			timeout -k 10 "$to" bash "$t" > "$log" 2>&1 </dev/null
+		fi
+		rc=$?
+		echo "$rc $((SECONDS - start)) $to" > "$log.tmp" && mv "$log.tmp" "$log.rc"
+	) &
+}
+
+# Print a finished test's log and count its results.
+finish_one() {
+	local t=$1 name log rc secs to n_ok n_fail n_skip
+	name=${t#tests/}
+	log=$(logname "$t")
+	read -r rc secs to < "$log.rc"
 	echo "# ---- $name"
-	local start=$SECONDS
-	if [ "${t#tests/unit/}" != "$t" ]; then
-		CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 10 "$to" "$t" 2>&1 | tee "$log"
-	else
-		timeout -k 10 "$to" bash "$t" 2>&1 | tee "$log"
-	fi
-	rc=${PIPESTATUS[0]}
-	n_ok=$(grep -cE '^ok [0-9]+' "$log" | head -n1)
-	n_skip=$(grep -cE '^ok [0-9]+.*# *(SKIP|skip)' "$log" | head -n1)
-	n_fail=$(grep -cE '^not ok [0-9]+' "$log" | head -n1)
-	n_ok=$((n_ok - n_skip))
+	cat "$log"
+	# a SKIP directive makes a test skipped whether "ok" or "not ok" (cmocka
+	# prints "not ok N # SKIP")
+	n_ok=$(grep -cE '^ok [0-9]+' "$log")
+	n_skip=$(grep -cE '^(not )?ok [0-9]+.*# *(SKIP|skip)' "$log")
+	n_fail=$(grep -E '^not ok [0-9]+' "$log" | grep -cvE '# *(SKIP|skip)')
+	n_ok=$((n_ok - $(grep -cE '^ok [0-9]+.*# *(SKIP|skip)' "$log")))
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 		echo "not ok - $name: timed out after ${to}s"
 		n_fail=$((n_fail + 1))
@@ -53,19 +79,35 @@ run_one() {
 	fi
 	pass=$((pass + n_ok)) fail=$((fail + n_fail)) skip=$((skip + n_skip))
 	[ "$n_fail" != 0 ] && failed_names+=("$name")
-	echo "# ---- $name: $n_ok passed, $n_fail failed, $n_skip skipped ($((SECONDS - start))s)"
+	echo "# ---- $name: $n_ok passed, $n_fail failed, $n_skip skipped (${secs}s)"
 }
 
 args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(unit kernel e2e archive)
+queue=()
 for a in "${args[@]}"; do
-	if [ -f "$a" ]; then
-		run_one "$a"
-	else
-		for t in $(tests_of "$a"); do run_one "$t"; done
-	fi
+	if [ -f "$a" ]; then queue+=("$a"); else while read -r t; do queue+=("$t"); done < <(tests_of "$a"); fi
 done
 
+running=()
+next=0
+t0=$SECONDS
+while [ $next -lt ${#queue[@]} ] || [ ${#running[@]} -gt 0 ]; do
+	while [ $next -lt ${#queue[@]} ] && [ ${#running[@]} -lt "$JOBS" ]; do
+		start_one "${queue[$next]}"
+		running+=("${queue[$next]}")
+		next=$((next + 1))
+	done
+	still=()
+	for t in ${running[@]+"${running[@]}"}; do
+		if [ -e "$(logname "$t").rc" ]; then finish_one "$t"; else still+=("$t"); fi
+	done
+	running=(${still[@]+"${still[@]}"})
+	[ ${#running[@]} -gt 0 ] && sleep 0.5
+done
+wait
+
+echo "# ${#queue[@]} test files in $((SECONDS - t0))s with $JOBS at a time"
 for n in ${failed_names[@]+"${failed_names[@]}"}; do echo "# failed: $n"; done
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]
