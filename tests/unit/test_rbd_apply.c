@@ -763,13 +763,24 @@ static void model_random_stream(int cache_on)
 	close_engine(f);
 }
 
+/* RBD_APPLY_SEED=N picks another stream (soak: loop over seeds). */
+static void seed_rng(void)
+{
+	const char *e = getenv("RBD_APPLY_SEED");
+
+	rng = e ? strtoull(e, NULL, 0) * 2654435761ULL + 88172645463325252ULL
+		: 88172645463325252ULL;
+}
+
 static void test_model_random_stream(void **state)
 {
+	seed_rng();
 	model_random_stream(1);
 }
 
 static void test_model_random_stream_cache_off(void **state)
 {
+	seed_rng();
 	model_random_stream(0);
 }
 
