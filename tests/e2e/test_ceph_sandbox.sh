@@ -13,7 +13,7 @@ if [ "$(id -u)" -ne 0 ] || ! command -v ceph-osd >/dev/null; then
 fi
 TMP=$(mktemp -d /tmp/cdptest.XXXXXX)
 trap 'ceph_cleanup; rm -rf "$TMP"' EXIT
-tap_plan 18
+tap_plan 17
 
 # rbd_roundtrip IMAGE: import 4 MiB of random data, export it, compare.
 rbd_roundtrip() {
@@ -89,19 +89,6 @@ else
 fi
 ceph_stop "$B"
 
-# --- a sandbox whose owner died without its trap is reaped -------------------
-sleep 600 &
-owner=$!
-R=$TMP/r
-"$CEPH_TOP/scripts/ceph/start.sh" "$R" --owner $owner > /dev/null 2> "$TMP/r.err"
-r_pids=$(ceph_pids "$R")
-"$CEPH_TOP/scripts/ceph/reap.sh" 2>/dev/null	# owner alive: must stay
-r_alive=$(ceph_pids "$R")
-kill -KILL $owner; wait $owner 2>/dev/null
-"$CEPH_TOP/scripts/ceph/reap.sh" 2>/dev/null
-reaped() { [ -n "$r_pids" ] && [ "$r_alive" = "$r_pids" ] && all_dead $r_pids && ! [ -e "$R" ]; }
-tap_check "reap.sh stops a sandbox once its owner is gone, not before" reaped
-
 # --- inside a test-made netns, on a tap address (as the VM rig uses it) -----
 NS=cdpt$$ NS2=cdpu$$
 oct=$(( $$ % 200 + 20 ))
@@ -118,11 +105,26 @@ tap_check "netns sandbox: rbd round trip via ip netns exec" rbd_roundtrip imgn
 ceph_stop "$CEPH_DIR"
 tap_check "stop.sh keeps a netns it did not create" bash -c "ip netns list | awk '{print \$1}' | grep -qx $NS"
 
-# --- netns created (and deleted) by start.sh itself -------------------------
-if ceph_start --netns "$NS2" --addr "10.232.$oct.1" 2> "$TMP/n2.err" &&
-   rbd_roundtrip imgm && ceph_stop "$CEPH_DIR" && ! ip netns list | awk '{print $1}' | grep -qx "$NS2"; then
-	tap_ok "start.sh makes a missing netns (veth inside it) and stop.sh deletes it"
+# --- netns made by start.sh; owner dies; reap.sh stops it and the netns goes
+# (one sandbox for both checks: each start costs seconds on a busy host)
+sleep 600 &
+owner=$!
+R=$TMP/r
+if "$CEPH_TOP/scripts/ceph/start.sh" "$R" --owner $owner --netns "$NS2" --addr "10.232.$oct.1" \
+	> "$TMP/r.env" 2> "$TMP/r.err" &&
+   (eval "$(cat "$TMP/r.env")"; export CEPH_CONF CEPH_NETNS; rbd_roundtrip imgm); then
+	tap_ok "start.sh makes a missing netns (veth inside it) and serves in it"
 else
-	tap_fail "start.sh makes a missing netns and stop.sh deletes it"; tap_diag "$(cat "$TMP/n2.err")"
+	tap_fail "start.sh makes a missing netns and serves in it"; tap_diag "$(cat "$TMP/r.err")"
 fi
+r_pids=$(ceph_pids "$R")
+"$CEPH_TOP/scripts/ceph/reap.sh" 2>/dev/null	# owner alive: must stay
+r_alive=$(ceph_pids "$R")
+kill -KILL $owner; wait $owner 2>/dev/null
+"$CEPH_TOP/scripts/ceph/reap.sh" 2>/dev/null
+reaped() {
+	[ -n "$r_pids" ] && [ "$r_alive" = "$r_pids" ] && all_dead $r_pids && ! [ -e "$R" ] &&
+	! ip netns list | awk '{print $1}' | grep -qx "$NS2"
+}
+tap_check "reap.sh stops a sandbox (and its netns) once its owner is gone, not before" reaped
 tap_done
