@@ -20,6 +20,7 @@
 #include <rbd/librbd.h>
 
 #include "cdpd.h"
+#include "cdpd_client.h"
 #include "nl.h"
 #include "rbd_apply.h"
 #include "rbd_apply_conn.h"
@@ -46,29 +47,6 @@ static int send_line(int fd, const char *fmt, ...)
 		n = sizeof(buf) - 2;
 	buf[n++] = '\n';
 	return send(fd, buf, n, MSG_NOSIGNAL) == n ? 0 : -EPIPE;
-}
-
-/* One '\n'-terminated line within @timeout_ms; 0, -ETIMEDOUT or -EPIPE. */
-static int read_line(int fd, char *buf, size_t len, int timeout_ms)
-{
-	double deadline = cdp_mono() + timeout_ms / 1000.0;
-	size_t n = 0;
-
-	while (n + 1 < len) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int left = (int)((deadline - cdp_mono()) * 1000);
-
-		if (left <= 0 || poll(&p, 1, left) <= 0)
-			return -ETIMEDOUT;
-		if (read(fd, buf + n, 1) != 1)
-			return -EPIPE;
-		if (buf[n] == '\n') {
-			buf[n] = '\0';
-			return 0;
-		}
-		n++;
-	}
-	return -EINVAL;
 }
 
 static bool valid_name(const char *s)
@@ -322,7 +300,7 @@ static void do_snap(int fd, char *args)
 	if (send_line(fd, "READY"))
 		return;
 	/* the client freezes now; a vanished client leaves nothing behind */
-	r = read_line(fd, line, sizeof(line), q.timeout_ms);
+	r = cdpd_recv(fd, line, sizeof(line), q.timeout_ms);
 	if (r || strcmp(line, "MARK"))
 		return;
 	r = mark_all(&q);
@@ -356,7 +334,7 @@ static void *conn_thread(void *arg)
 	int fd = (int)(intptr_t)arg;
 	char line[1024];
 
-	if (!read_line(fd, line, sizeof(line), 5000)) {
+	if (!cdpd_recv(fd, line, sizeof(line), 5000)) {
 		if (!strncmp(line, "SNAP ", 5))
 			do_snap(fd, line + 5);
 		else if (!strcmp(line, "STATUS"))
