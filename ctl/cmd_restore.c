@@ -161,6 +161,7 @@ static int instant(const struct restore_opts *o, const struct restore_clone *c,
 	print_string(PRINT_ANY, "snap", " from @%s", c->snap);
 	print_string(PRINT_ANY, "device", " device /dev/mapper/%s", ri.dm_name);
 	print_string(PRINT_ANY, "dest", " hydrating onto %s", ri.dest);
+	print_string(PRINT_ANY, "engine", " with dm-%s", ri.engine);
 	print_float(PRINT_ANY, "ready_ms", " ready_ms %.0f\n", (cdp_mono() - t0) * 1000);
 	close_json_object();
 	delete_json_obj();

@@ -88,12 +88,15 @@ struct restore_instant {
 	char meta_file[640];		/* its backing file when we made it, else "" */
 	uint64_t sectors;
 	uint32_t region_sectors;
+	char engine[8];			/* "clone", or "mirror" where the kernel lacks dm-clone */
 };
 
 /*
  * Map the clone, check dest is at least as large, set up a dm-clone device
  * named dm_name (metadata on meta_dev, or on a loop device over a file
- * under state_dir), and start hydration. The device is usable on return.
+ * under state_dir), and start hydration. Without dm-clone in the kernel, a
+ * dm-mirror (source leg, dest leg, core log) does the same job. The device
+ * is usable on return.
  */
 int restore_instant_start(const char *pool, const char *image, const char *dest,
 			  const char *dm_name, const char *meta_dev, const char *state_dir,

@@ -6,12 +6,19 @@
  * the local disk, and dm-clone hydrates the rest in the background. When
  * every region is on the local disk the table becomes a plain linear map
  * and the source is unmapped: the disk no longer depends on Ceph.
+ *
+ * Kernels without dm-clone (Debian 12's has CONFIG_DM_CLONE unset) get the
+ * same service from dm-mirror, the way pvmove moves a live volume: legs
+ * (source, dest) with a core log, every region out of sync at the start,
+ * reads served by the source leg until the region is copied, writes going
+ * to both legs (the clone is a scratch image, so that is harmless).
  */
 #include "restore.h"
 #include "dmdev.h"
 #include "util.h"
 
 #include <errno.h>
+#include <libdevmapper.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <stdio.h>
@@ -24,6 +31,7 @@
 /* 64 KiB regions: few enough regions for small metadata, big enough I/O over nbd. */
 #define REGION_SECTORS	128
 #define HYDRATION_BATCH	"16"
+#define MIRROR_REGION_SECTORS	1024	/* 512 KiB */
 
 static int dev_size(const char *dev, uint64_t *bytes, char *err, size_t errlen)
 {
@@ -103,12 +111,40 @@ static void drop_meta(struct restore_instant *ri)
 	ri->meta_file[0] = '\0';
 }
 
+/* Is the device-mapper target type loaded (after our modprobe)? */
+static int dm_has_target(const char *name)
+{
+	struct dm_task *t = dm_task_create(DM_DEVICE_LIST_VERSIONS);
+	struct dm_versions *v, *last;
+	int found = 0;
+
+	if (!t)
+		return 0;
+	if (dm_task_run(t) && (v = dm_task_get_versions(t))) {
+		do {
+			last = v;
+			found |= !strcmp(v->name, name);
+			v = (struct dm_versions *)((char *)v + v->next);
+		} while (last != v);
+	}
+	dm_task_destroy(t);
+	return found;
+}
+
+/* The initramfs cannot autoload modules for the chroot: load them here. */
+static void load_module(const char *mod)
+{
+	char *argv[] = { "modprobe", (char *)mod, NULL };
+	char out[64], terr[256];
+
+	restore_exec(argv, out, sizeof(out), 30, terr, sizeof(terr));
+}
+
 int restore_instant_start(const char *pool, const char *image, const char *dest,
 			  const char *dm_name, const char *meta_dev, const char *state_dir,
 			  struct restore_instant *ri, char *err, size_t errlen)
 {
-	char out[64], terr[256];
-	char *modprobe[] = { "modprobe", "dm-clone", NULL };
+	char terr[256];
 	uint64_t src_bytes, dest_bytes;
 	struct dm_line l = { 0 };
 	int r;
@@ -138,6 +174,28 @@ int restore_instant_start(const char *pool, const char *image, const char *dest,
 		goto out_unmap;
 	}
 	ri->sectors = src_bytes >> 9;
+	load_module("dm-clone");
+	if (!dm_has_target("clone")) {
+		load_module("dm-mirror");
+		if (!dm_has_target("mirror")) {
+			snprintf(err, errlen, "this kernel has neither dm-clone nor dm-mirror (modprobe dm-clone)");
+			r = -ENODEV;
+			goto out_unmap;
+		}
+		/* source first: the default leg, which serves reads until in sync */
+		snprintf(ri->engine, sizeof(ri->engine), "mirror");
+		l.len = ri->sectors;
+		snprintf(l.type, sizeof(l.type), "mirror");
+		/* kcopyd copies a region per job: bigger regions hydrate faster */
+		ri->region_sectors = MIRROR_REGION_SECTORS;
+		snprintf(l.params, sizeof(l.params), "core 1 %u 2 %s 0 %s 0 1 handle_errors",
+			 ri->region_sectors, ri->source, dest);
+		r = dmdev_create(dm_name, &l, err, errlen);
+		if (!r)
+			return 0;
+		goto out_unmap;
+	}
+	snprintf(ri->engine, sizeof(ri->engine), "clone");
 	if (meta_dev) {
 		snprintf(ri->meta, sizeof(ri->meta), "%s", meta_dev);
 		r = wipe_superblock(meta_dev, err, errlen);
@@ -148,8 +206,6 @@ int restore_instant_start(const char *pool, const char *image, const char *dest,
 	}
 	if (r)
 		goto out_meta;
-	/* the initramfs cannot autoload modules for the chroot: load it here */
-	restore_exec(modprobe, out, sizeof(out), 30, terr, sizeof(terr));
 	l.len = ri->sectors;
 	snprintf(l.type, sizeof(l.type), "clone");
 	snprintf(l.params, sizeof(l.params), "%s %s %s %u 0 2 hydration_batch_size " HYDRATION_BATCH,
@@ -165,8 +221,42 @@ out_unmap:
 }
 
 /*
- * Status: <meta block size> <used>/<total meta blocks> <region size>
- *         <hydrated>/<total regions> <hydrating> ... <metadata mode>
+ * mirror status: <#legs> <dev>... <in sync>/<total regions> 1 <health chars> ...
+ * A 'D' (dead leg) in the health characters is a failed copy.
+ */
+static int mirror_progress(const struct restore_instant *ri, const char *st,
+			   uint64_t *done, uint64_t *total, char *err, size_t errlen)
+{
+	unsigned long long d, t;
+	char health[16] = "";
+	const char *p = st;
+	int legs, i;
+
+	if (sscanf(p, "%d", &legs) != 1 || legs < 1 || legs > 8)
+		goto bad;
+	for (i = 0; i <= legs; i++) {
+		p = strchr(p, ' ');
+		if (!p)
+			goto bad;
+		p++;
+	}
+	if (sscanf(p, "%llu/%llu 1 %15s", &d, &t, health) != 3)
+		goto bad;
+	if (strchr(health, 'D')) {
+		snprintf(err, errlen, "dm-mirror %s reports a dead leg (%s): see dmesg", ri->dm_name, health);
+		return -EIO;
+	}
+	*done = d;
+	*total = t;
+	return 0;
+bad:
+	snprintf(err, errlen, "unexpected dm-mirror status of %s: %s", ri->dm_name, st);
+	return -EPROTO;
+}
+
+/*
+ * clone status: <meta block size> <used>/<total meta blocks> <region size>
+ *               <hydrated>/<total regions> <hydrating> ... <metadata mode>
  */
 int restore_instant_progress(const struct restore_instant *ri, uint64_t *done,
 			     uint64_t *total, char *err, size_t errlen)
@@ -178,6 +268,8 @@ int restore_instant_progress(const struct restore_instant *ri, uint64_t *done,
 
 	if (r)
 		return r;
+	if (!strcmp(ri->engine, "mirror"))
+		return mirror_progress(ri, l.params, done, total, err, errlen);
 	if (sscanf(l.params, "%*u %*u/%*u %*u %llu/%llu", &d, &t) != 2) {
 		snprintf(err, errlen, "unexpected dm-clone status of %s: %s", ri->dm_name, l.params);
 		return -EPROTO;
