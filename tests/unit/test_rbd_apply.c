@@ -6,7 +6,7 @@
  * completes the issued ops in the order it wants, with the result it wants.
  * The real thing runs against a Ceph sandbox in tests/e2e/test_ceph_apply.sh.
  */
-// wrap: rados_create2 rados_conf_read_file rados_conf_parse_env rados_conf_set rados_connect rados_shutdown rados_ioctx_create rados_ioctx_destroy rbd_open rbd_close rbd_get_size rbd_aio_create_completion rbd_aio_get_return_value rbd_aio_release rbd_aio_write2 rbd_aio_discard rbd_aio_write_zeroes rbd_aio_flush rbd_snap_create2 rbd_snap_protect rbd_config_image_list rbd_config_image_list_cleanup
+// wrap: rados_create2 rados_conf_read_file rados_conf_parse_env rados_conf_set rados_connect rados_shutdown rados_ioctx_create rados_ioctx_destroy rbd_open rbd_close rbd_get_size rbd_aio_create_completion rbd_aio_get_return_value rbd_aio_release rbd_aio_write2 rbd_aio_discard rbd_aio_write_zeroes rbd_aio_flush rbd_snap_create2 rbd_snap_protect rbd_config_image_list rbd_config_image_list_cleanup rbd_lock_get_owners rbd_lock_get_owners_cleanup rbd_lock_break
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -51,6 +51,8 @@ static struct {
 	int snap_rc;		/* snap create returns this */
 	int connects, shutdowns, snaps, protects;
 	int cache_on;		/* effective rbd_cache reported for the image */
+	int lock_owners;	/* exclusive-lock owners reported at open */
+	int lock_breaks;
 	int fake;		/* address used as handle */
 } m;
 
@@ -164,6 +166,33 @@ void __wrap_rbd_config_image_list_cleanup(rbd_config_option_t *o, int n)
 		free(o[i].name);
 		free(o[i].value);
 	}
+}
+
+int __wrap_rbd_lock_get_owners(rbd_image_t img, rbd_lock_mode_t *mode, char **owners,
+			       size_t *max)
+{
+	int i;
+
+	if (!m.lock_owners)
+		return -ENOENT;
+	*mode = RBD_LOCK_MODE_EXCLUSIVE;
+	for (i = 0; i < m.lock_owners; i++)
+		owners[i] = strdup("client.4242 auto 1");
+	*max = m.lock_owners;
+	return 0;
+}
+void __wrap_rbd_lock_get_owners_cleanup(char **owners, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(owners[i]);
+}
+int __wrap_rbd_lock_break(rbd_image_t img, rbd_lock_mode_t mode, const char *owner)
+{
+	assert_string_equal(owner, "client.4242 auto 1");
+	m.lock_breaks++;
+	return 0;
 }
 
 /*---------------------------------------------------------------------------
@@ -308,6 +337,31 @@ static void test_open_errors_name_the_fix(void **state)
 
 	o.image = NULL;
 	assert_int_equal(rbd_apply_open(&o, &a, err, sizeof(err)), -EINVAL);
+}
+
+static void test_take_over_lock_breaks_a_dead_writers_lock(void **state)
+{
+	struct rbd_apply_opts o = { .image = "img", .take_over_lock = 1, .log_cb = on_log };
+	struct rbd_apply *a;
+	char err[256];
+
+	memset(&m, 0, sizeof(m));
+	m.lock_owners = 1;
+	assert_int_equal(rbd_apply_open(&o, &a, err, sizeof(err)), 0);
+	assert_int_equal(m.lock_breaks, 1);
+	rbd_apply_close(a);
+
+	memset(&m, 0, sizeof(m));	/* nobody holds it: nothing to break */
+	assert_int_equal(rbd_apply_open(&o, &a, err, sizeof(err)), 0);
+	assert_int_equal(m.lock_breaks, 0);
+	rbd_apply_close(a);
+
+	memset(&m, 0, sizeof(m));	/* not asked to: never touch the lock */
+	m.lock_owners = 1;
+	o.take_over_lock = 0;
+	assert_int_equal(rbd_apply_open(&o, &a, err, sizeof(err)), 0);
+	assert_int_equal(m.lock_breaks, 0);
+	rbd_apply_close(a);
 }
 
 static void test_disjoint_run_concurrently_up_to_window(void **state)
@@ -789,6 +843,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_close),
 		cmocka_unit_test(test_open_errors_name_the_fix),
+		cmocka_unit_test(test_take_over_lock_breaks_a_dead_writers_lock),
 		cmocka_unit_test(test_disjoint_run_concurrently_up_to_window),
 		cmocka_unit_test(test_overlap_waits_for_earlier),
 		cmocka_unit_test(test_adjacent_is_not_overlap),
