@@ -12,6 +12,10 @@
 #                                    (inside its netns if it has one) with CEPH_CONF exported
 #   ceph_rbd ARGS...                 `rbd` against the newest sandbox
 #   ceph_pids DIR                    pids of the daemons of that sandbox
+#   ceph_image_sum POOL/IMAGE[@SNAP] sha256 of the image's bytes (streamed export)
+#   ceph_image_equals POOL/IMAGE[@SNAP] FILE|DEV
+#                                    0 when the image holds exactly FILE's bytes
+#                                    (sizes must match); a diagnostic on stderr if not
 #   ceph_cleanup                     stop every sandbox and netns made through these helpers
 
 CEPH_TOP=${CEPH_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -50,6 +54,19 @@ ceph_exec() {
 }
 
 ceph_rbd() { ceph_exec rbd "$@"; }
+
+ceph_image_sum() {
+	ceph_rbd export --no-progress "$1" - 2>/dev/null | sha256sum | cut -d' ' -f1
+}
+
+ceph_image_equals() {
+	local img=$1 ref=$2 a b
+	a=$(ceph_image_sum "$img")
+	b=$(sha256sum < "$ref" | cut -d' ' -f1)
+	[ "$a" = "$b" ] && return 0
+	echo "ceph_image_equals: $img ($a) differs from $ref ($b)" >&2
+	return 1
+}
 
 ceph_pids() {
 	local conf f
