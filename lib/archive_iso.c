@@ -26,11 +26,13 @@ struct archive_iso_writer {
 	uint64_t image_pos;		/* the image hash covers [0, image_pos) */
 	uint32_t next_chunk;		/* chunks are read in order, once */
 	/*
-	 * Two read buffers: libisofs copies out of bufs[cur] while the
-	 * hashers may still be on the other one (busy_* count their jobs).
+	 * A ring of read buffers: libisofs copies out of bufs[cur] while the
+	 * hashers may still be on older ones (busy_* count their jobs). On a
+	 * busy host a hasher thread waits for a CPU now and then; the ring lets
+	 * it fall behind by that much without stalling the disc.
 	 */
-	uint8_t *bufs[2];
-	unsigned int busy_chunk[2], busy_image[2];
+	uint8_t *bufs[ARCHIVE_READ_BUFS];
+	unsigned int busy_chunk[ARCHIVE_READ_BUFS], busy_image[ARCHIVE_READ_BUFS];
 	unsigned int cur;
 	uint64_t bytes_read;		/* atomic: read by the progress poller */
 	int error;
@@ -109,7 +111,7 @@ static int chunk_fill(struct chunk_stream *cs)
 	struct archive_iso_writer *w = cs->w;
 	struct archive_plan *p = w->plan;
 	size_t end = cs->c->first_piece + cs->c->npieces;
-	unsigned int b = w->cur ^ 1;
+	unsigned int b = (w->cur + 1) % ARCHIVE_READ_BUFS;
 	uint8_t *buf = w->bufs[b];
 
 	hasher_wait(w->chunk_hash, &w->busy_chunk[b]);
@@ -468,17 +470,21 @@ int archive_iso_writer_new(struct archive_plan *plan, struct archive_source *src
 			   struct archive_iso_writer **out)
 {
 	struct archive_iso_writer *w = calloc(1, sizeof(*w));
+	unsigned int i;
 
 	*out = NULL;
 	if (!w)
 		return -ENOMEM;
 	w->plan = plan;
 	w->src = src;
-	w->bufs[0] = malloc(ARCHIVE_READ_BLOCK);
-	w->bufs[1] = malloc(ARCHIVE_READ_BLOCK);
+	for (i = 0; i < ARCHIVE_READ_BUFS; i++) {
+		w->bufs[i] = malloc(ARCHIVE_READ_BLOCK);
+		if (!w->bufs[i])
+			break;
+	}
 	hasher_new(&w->chunk_hash);
 	hasher_new(&w->image_hash);
-	if (!w->bufs[0] || !w->bufs[1] || !w->chunk_hash || !w->image_hash) {
+	if (i < ARCHIVE_READ_BUFS || !w->chunk_hash || !w->image_hash) {
 		archive_iso_writer_free(w);
 		return -ENOMEM;
 	}
@@ -488,13 +494,15 @@ int archive_iso_writer_new(struct archive_plan *plan, struct archive_source *src
 
 void archive_iso_writer_free(struct archive_iso_writer *w)
 {
+	unsigned int i;
+
 	if (!w)
 		return;
 	/* joins the hasher: no job may point into bufs after this */
 	hasher_free(w->image_hash);
 	hasher_free(w->chunk_hash);
-	free(w->bufs[0]);
-	free(w->bufs[1]);
+	for (i = 0; i < ARCHIVE_READ_BUFS; i++)
+		free(w->bufs[i]);
 	free(w);
 }
 

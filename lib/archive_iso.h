@@ -26,6 +26,8 @@ struct archive_iso_writer;
 
 /* Read buffer per open chunk: big reads keep RBD and disks streaming. */
 #define ARCHIVE_READ_BLOCK	(4U << 20)
+/* How far (in blocks) the hasher threads may fall behind the disc. */
+#define ARCHIVE_READ_BUFS	8
 
 /* One writer per archive (it carries the image hash across discs). */
 int archive_iso_writer_new(struct archive_plan *plan, struct archive_source *src,
