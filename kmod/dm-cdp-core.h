@@ -116,6 +116,7 @@ struct cdp {
 	struct list_head parked;	/* cdp_io waiting for an overlap */
 	struct list_head deferred;	/* cdp_io waiting for intent commit */
 	struct list_head queue;		/* struct cdp_rec, seq order */
+	struct cdp_rec *fetch_hint;	/* where the last FETCH lookup ended */
 	struct list_head resync_done;	/* resync reads completed */
 	u64 queued_records, queued_bytes;
 	u64 last_seq, acked_seq;

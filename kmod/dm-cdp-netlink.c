@@ -415,13 +415,25 @@ cancel:
 	return -EMSGSIZE;
 }
 
+/*
+ * Lock held. First record with seq >= @seq. A consumer fetches forward, so
+ * start from where the last lookup ended (fetch_hint) instead of walking
+ * the whole queue for every piece.
+ */
 static struct cdp_rec *__find_rec(struct cdp *cdp, u64 seq)
 {
-	struct cdp_rec *rec;
+	struct cdp_rec *rec = cdp->fetch_hint;
 
-	list_for_each_entry(rec, &cdp->queue, list)
-		if (rec->seq >= seq)
+	if (!rec || rec->seq > seq)
+		rec = list_first_entry_or_null(&cdp->queue, struct cdp_rec, list);
+	if (!rec)
+		return NULL;
+	list_for_each_entry_from(rec, &cdp->queue, list) {
+		if (rec->seq >= seq) {
+			cdp->fetch_hint = rec;
 			return rec;
+		}
+	}
 	return NULL;
 }
 

@@ -148,6 +148,8 @@ void __cdp_enqueue(struct cdp *cdp, struct cdp_rec *rec)
 /* Lock held: unlink an acked record, drop its region ref, free it. */
 static void __cdp_retire(struct cdp *cdp, struct cdp_rec *rec)
 {
+	if (cdp->fetch_hint == rec)
+		cdp->fetch_hint = NULL;
 	list_del(&rec->list);
 	cdp->queued_records--;
 	cdp->queued_bytes -= rec->nr_pages ? rec->len : 0;

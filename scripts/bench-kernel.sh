@@ -10,13 +10,15 @@ set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-make -s -C "$TOP" kmod tests/tools/cdp-consume >/dev/null || exit 1
+make -s -C "$TOP" kmod tests/tools/cdp-consume >/dev/null 2>&1 || { echo "bench-kernel: build failed (make kmod user)" >&2; exit 1; }
 out=$(BENCH_RUNTIME=${1:-10} "$TOP/scripts/vm/run.sh" --timeout 900 \
 	--disk "$tmp/o.img:1G" --disk "$tmp/m.img:8M" --disk "$tmp/r.img:1G" \
 	-- env BENCH_RUNTIME="${1:-10}" BENCH_CONSUMER_OPTS="${BENCH_CONSUMER_OPTS:---batch-ms 100}" tests/kernel/guest/bench.sh 2>&1)
 rc=$?
+# The whole guest console (kernel log included) for a post mortem.
+echo "$out" > "${BENCH_LOG:-/tmp/cdp-bench-kernel.log}"
 grep -E '^(BENCH|#)' <<< "$out"
-[ $rc = 0 ] || { echo "bench-kernel: VM run failed (status $rc)" >&2; grep -v '^\[' <<< "$out" | tail -n 20 >&2; exit 1; }
+[ $rc = 0 ] || { echo "bench-kernel: VM run failed (status $rc), console in ${BENCH_LOG:-/tmp/cdp-bench-kernel.log}" >&2; exit 1; }
 python3 - <<PY
 import re
 lines = """$(grep '^BENCH' <<< "$out")""".splitlines()

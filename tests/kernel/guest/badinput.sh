@@ -13,7 +13,7 @@ echo "TAP version 13"
 # tables + metadata cases + netlink (19 fixed + 1 random) + 3
 NT=$(grep -c '^bad ' "$0")
 NM=$(grep -c '^badmeta ' "$0")
-echo "1..$((NT + NM + 20 + 4))"
+echo "1..$((NT + NM + 21 + 4))"
 _tap_n=0
 
 # bad NAME EXPECTED-ERROR-FRAGMENT TABLE...
@@ -121,7 +121,7 @@ tap_diag "metadata done at $(date +%T)"
 # Netlink: a real volume to talk about.
 dd if=/dev/zero of=$M bs=4k count=1 oflag=direct status=none
 cdp_create nlv $O $M nlvol 2 region_kb 256 || echo "Bail out! no volume"
-python3 tests/kernel/guest/nlfuzz.py nlvol 1000 | sed -u "s/^\(not \)\{0,1\}ok [0-9]*/&/" > "$T/nl.tap"
+python3 tests/kernel/guest/nlfuzz.py nlvol 1000 /dev/mapper/nlv | sed -u "s/^\(not \)\{0,1\}ok [0-9]*/&/" > "$T/nl.tap"
 while read -r l; do
 	case "$l" in
 	ok*) tap_ok "netlink: ${l#ok * - }" ;;

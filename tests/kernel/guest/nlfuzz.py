@@ -49,7 +49,8 @@ def msg(fam, cmd, payload, flags=NLM_F_REQUEST | NLM_F_ACK, seq=1, ver=1):
 
 
 class Sock:
-    def __init__(self):
+    def __init__(self, bufsize=1 << 20):
+        self.bufsize = bufsize
         self.s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
         self.s.bind((0, 0))
         self.s.settimeout(5)
@@ -60,7 +61,7 @@ class Sock:
         self.s.send(raw)
         out = []
         while True:
-            data = self.s.recv(1 << 20)
+            data = self.s.recv(self.bufsize)
             off = 0
             while off + 16 <= len(data):
                 ln, typ, fl, seq, pid = struct.unpack_from("IHHII", data, off)
@@ -124,8 +125,68 @@ err, _ = s.request(msg(fam, CMD["ATTACH"], V))
 tap(err == 0, "ATTACH by this socket")
 expect("ACK beyond the last seq", msg(fam, CMD["ACK"], V + attr(A_SEQ, struct.pack("Q", 1 << 60))), (errno.ERANGE,))
 expect("FETCH, MAX_BYTES 0", msg(fam, CMD["FETCH"], V + attr(A_SEQ, struct.pack("Q", 0)) + attr(A_MAX_BYTES, struct.pack("I", 0)), NLM_F_REQUEST | NLM_F_DUMP), E + (errno.ERANGE,))
+
+def small_skb_fetch(dev):
+    """A 256 KiB record fetched with 4 KiB receive buffers (so dump skbs of
+    4 KiB): it must arrive in pieces that join into the written data."""
+    import mmap
+    import time
+    # A socket that never receives with a big buffer: its dump skbs stay
+    # at 4 KiB (the kernel sizes them by the largest recvmsg seen).
+    c = Sock(4096)
+    err, _ = c.request(msg(fam, CMD["ATTACH"], V))
+    if err:
+        return False, "attach: %d" % err
+    time.sleep(1)  # ATTACH moved the volume out of tracking: writes are captured
+    data = os.urandom(256 << 10)
+    buf = mmap.mmap(-1, len(data))
+    buf.write(data)
+    fd = os.open(dev, os.O_WRONLY | os.O_DIRECT)
+    os.pwrite(fd, buf, 0)
+    os.close(fd)
+    time.sleep(1)
+    c.s.send(msg(fam, CMD["FETCH"], V + attr(A_SEQ, struct.pack("Q", 0)),
+                 NLM_F_REQUEST | NLM_F_DUMP))
+    recs, pieces, biggest, done = {}, 0, 0, False
+    while not done:
+        d = c.s.recv(4096)
+        off = 0
+        while off + 16 <= len(d):
+            ln, typ, fl, sq, pid = struct.unpack_from("IHHII", d, off)
+            if typ in (NLMSG_DONE, NLMSG_ERROR):
+                done = True
+                break
+            biggest = max(biggest, ln)
+            a = off + 20
+            while a + 4 <= off + ln:
+                al, at = struct.unpack_from("HH", d, a)
+                if at & 0x3fff == A_RECORD:
+                    f, b = {}, a + 4
+                    while b + 4 <= a + al:
+                        bl, bt = struct.unpack_from("HH", d, b)
+                        f[bt] = d[b + 4:b + bl]
+                        b += (bl + 3) & ~3
+                    seq = struct.unpack("Q", f[1])[0]
+                    o = struct.unpack("I", f[2])[0]
+                    r = recs.setdefault(seq, [struct.unpack("Q", f[4])[0], struct.unpack("I", f[3])[0], f[5][0], bytearray()])
+                    if 8 in f:
+                        if o != len(r[3]):
+                            return False, "piece of seq %d at %d, expected %d" % (seq, o, len(r[3]))
+                        r[3] += f[8]
+                        pieces += 1
+                a += (al + 3) & ~3
+            off += (ln + 3) & ~3
+    got = [r for q, r in sorted(recs.items()) if r[0] == 0 and r[2] == 1 and len(r[3]) == r[1]]
+    if not got or bytes(got[-1][3][:len(data)]) != data:
+        return False, "no complete 256 KiB WRITE record at sector 0 matching the data"
+    return biggest <= 4096 and pieces > 64, "%d pieces, largest message %d bytes" % (pieces, biggest)
+
+
 err, _ = s.request(msg(fam, CMD["DETACH"], V))
 tap(err == 0, "DETACH by this socket")
+if len(sys.argv) > 3:
+    ok, why = small_skb_fetch(sys.argv[3])
+    tap(ok, "FETCH with 4 KiB dump skbs: a 256 KiB record arrives in pieces and joins (%s)" % why)
 
 # Random messages: random command, flags, attribute soup, random lengths.
 rnd = random.Random(int(os.environ.get("NLFUZZ_SEED", "1")))
