@@ -5,6 +5,7 @@
  * keyring), or write the local records to Ceph again.
  */
 #include "cdpctl.h"
+#include "archive_ceph.h"
 #include "ceph_catalog.h"
 #include "json_print.h"
 
@@ -23,6 +24,7 @@ static int usage(void)
 static int run(int push)
 {
 	struct ceph_sync_stats st;
+	unsigned int archives = 0, bad = 0;
 	struct catalog *cat;
 	char err[2048];
 	int r;
@@ -31,6 +33,9 @@ static int run(int push)
 		return CDP_EXIT_FAIL;
 	r = push ? ceph_catalog_push(cat, &st, err, sizeof(err))
 		 : ceph_catalog_sync(cat, &st, err, sizeof(err));
+	/* then the archives (discs, chunks), which need the snapshot rows */
+	if (!r && !push)
+		r = archive_ceph_sync(cat, &archives, &bad, err, sizeof(err));
 	if (r) {
 		fprintf(stderr, "Error: %s\n", err[0] ? err : catalog_errmsg(cat));
 		catalog_close(cat);
@@ -44,8 +49,12 @@ static int run(int push)
 		print_uint(PRINT_ANY, "volumes", " volumes %u", st.volumes);
 	}
 	print_uint(PRINT_ANY, "snapshots", " snapshots %u", st.snaps);
-	if (!push)
+	if (!push) {
 		print_uint(PRINT_ANY, "stale", " stale %u", st.stale);
+		print_uint(PRINT_ANY, "archives", " archives %u", archives);
+		if (bad)
+			print_uint(PRINT_ANY, "unreadable", " unreadable %u", bad);
+	}
 	print_nl();
 	close_json_object();
 	delete_json_obj();
