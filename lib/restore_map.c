@@ -74,7 +74,8 @@ int restore_unmap(enum restore_map_kind kind, const char *dev, char *err, size_t
 {
 	char out[256], tool_err[512];
 	char *nbd[] = { "rbd-nbd", "unmap", (char *)dev, NULL };
-	char *krbd[] = { "rbd", "device", "unmap", (char *)dev, NULL };
+	/* like map, unmap waits for a udev event unless told not to */
+	char *krbd[] = { "rbd", "device", "unmap", "-o", "noudev", (char *)dev, NULL };
 	int r = restore_exec(kind == RESTORE_MAP_NBD ? nbd : krbd, out, sizeof(out), 60,
 			     tool_err, sizeof(tool_err));
 

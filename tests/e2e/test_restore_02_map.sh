@@ -50,7 +50,7 @@ rto() {	# SIZE KIND
 	umount /mnt/r
 	echo "\$1 \$2 \$(awk "BEGIN{printf \\"%.2f\\", \$t1 - \$t0}")" >> \$R/rto
 	cmp -s \$R/sum.\$1\$2 $tmp/data.sum && echo ok > \$R/ok.\$1\$2
-	if [ \$2 = nbd ]; then rbd-nbd unmap \$dev; else rbd device unmap \$dev; fi
+	if [ \$2 = nbd ]; then rbd-nbd unmap \$dev; else rbd device unmap -o noudev \$dev; fi
 }
 rto 1G nbd
 rto 64G nbd

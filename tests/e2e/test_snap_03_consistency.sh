@@ -67,7 +67,7 @@ check() {
 	/run/sums /mnt/r > \$R/restored.\$snap
 	umount /mnt/r
 	[ -s \$R/restored.\$snap ] && cmp -s \$R/at-mark.\$snap \$R/restored.\$snap || return 1
-	if [ \$kind = nbd ]; then rbd-nbd unmap \$dev; else rbd device unmap \$dev; fi
+	if [ \$kind = nbd ]; then rbd-nbd unmap \$dev; else rbd device unmap -o noudev \$dev; fi
 }
 check s1 nbd && ok nbd
 t nbd
