@@ -88,7 +88,8 @@ for d in ${DISKS[@]+"${DISKS[@]}"}; do
 		truncate -s "${d#*:}" "$path" || exit 2
 	fi
 	[ -e "$path" ] || { echo "run.sh: disk $path does not exist (use PATH:SIZE to create it)" >&2; exit 2; }
-	drive_args+=(-drive "file=$path,format=raw,if=virtio,cache=none,aio=threads")
+	# discard=unmap: a discarded range reads back as zeroes, as on the replica
+	drive_args+=(-drive "file=$path,format=raw,if=virtio,cache=none,aio=threads,discard=unmap,detect-zeroes=unmap")
 done
 
 append="console=ttyS0 panic=-1 oops=panic loglevel=5 printk.time=1 cdp.work=$WORK"
