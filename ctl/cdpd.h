@@ -48,6 +48,7 @@ struct vol {
 	uint64_t durable_seq;		/* last seq durable on the image */
 	uint64_t acked_seq;		/* last seq acked to the kernel */
 	uint64_t kernel_last_seq;	/* from the latest LIST */
+	int kernel_state;		/* enum cdp_state, from the latest LIST */
 	uint64_t queued_bytes;		/* kernel queue, from the latest LIST */
 	double oldest_pending;		/* completion time of the oldest non-durable record */
 	char error[256];		/* why the worker is waiting, "" if fine */

@@ -141,7 +141,10 @@ static int wait_ready(struct snap_req *q)
 		ok = 1;
 		for (i = 0; i < q->n; i++) {
 			pthread_mutex_lock(&q->vols[i]->lock);
-			ok &= q->vols[i]->attached && q->vols[i]->consistent;
+			/* the kernel refuses a MARK while tracking or resyncing */
+			ok &= q->vols[i]->attached && q->vols[i]->consistent &&
+			      (q->vols[i]->kernel_state == CDP_STATE_REPLICATING ||
+			       q->vols[i]->kernel_state == CDP_STATE_DEGRADED);
 			pthread_mutex_unlock(&q->vols[i]->lock);
 		}
 		if (ok)

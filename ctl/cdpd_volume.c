@@ -29,6 +29,7 @@
 struct worker {
 	struct vol *v;
 	struct cdp_nl *nl;
+	struct cdp_nl *ev;		/* "events" group: NOTIFY wakes an idle worker */
 	struct rbd_apply *ap;
 	uint64_t next_seq;		/* fetch records after this one */
 	int in_resync;			/* resync records seen, not yet reported done */
@@ -108,11 +109,25 @@ static void on_log(void *arg, int level, const char *msg)
 	cdpd_log(level, "%s: %s", w->v->name, msg);
 }
 
+/*
+ * Queue a snapshot barrier, waiting while the engine's window is full. Not
+ * under v->lock: rbd_apply_wait runs the callbacks, which take it.
+ */
+static int queue_snapshot(struct worker *w, const char *name, int protect)
+{
+	int r;
+
+	while ((r = rbd_apply_snapshot(w->ap, name, protect)) == -EAGAIN)
+		rbd_apply_wait(w->ap, 100);
+	return r;
+}
+
 /* A MARK record: the snapshot registered for it (if any) is taken here. */
 static void mark_reached(struct worker *w, uint64_t seq)
 {
 	struct vol *v = w->v;
-	struct pending_snap *p;
+	struct pending_snap *p, *todo[16];
+	int n = 0, i, r;
 
 	/* the control thread holds v->lock while it inserts a MARK */
 	pthread_mutex_lock(&v->lock);
@@ -126,12 +141,36 @@ static void mark_reached(struct worker *w, uint64_t seq)
 				 "resync started before the mark: the replica is not consistent");
 			continue;
 		}
-		p->rc = rbd_apply_snapshot(w->ap, p->name, p->protect);
-		p->state = p->rc ? SNAP_FAILED : SNAP_RUNNING;
-		if (p->rc)
-			snprintf(p->err, sizeof(p->err), "cannot queue snapshot: %s",
-				 strerror(-p->rc));
+		/* RUNNING from here: nothing but this thread touches it until on_snap */
+		p->state = SNAP_RUNNING;
+		if (n < 16)
+			todo[n++] = p;
 	}
+	pthread_mutex_unlock(&v->lock);
+	for (i = 0; i < n; i++) {
+		r = queue_snapshot(w, todo[i]->name, todo[i]->protect);
+		if (!r)
+			continue;
+		pthread_mutex_lock(&v->lock);
+		if (todo[i]->state == SNAP_CANCELLED) {
+			struct pending_snap **pp;
+
+			/* its requester gave up meanwhile: nobody else frees it */
+			for (pp = &v->snaps; *pp; pp = &(*pp)->next)
+				if (*pp == todo[i]) {
+					*pp = todo[i]->next;
+					break;
+				}
+			free(todo[i]);
+		} else {
+			todo[i]->state = SNAP_FAILED;
+			todo[i]->rc = r;
+			snprintf(todo[i]->err, sizeof(todo[i]->err), "cannot queue snapshot: %s",
+				 strerror(-r));
+		}
+		pthread_mutex_unlock(&v->lock);
+	}
+	pthread_mutex_lock(&v->lock);
 	pthread_cond_broadcast(&v->cond);
 	pthread_mutex_unlock(&v->lock);
 }
@@ -156,7 +195,7 @@ static void start_resync(struct worker *w, uint64_t seq)
 	snprintf(name, sizeof(name), "cdp-pre-resync-%lld-%llu", (long long)time(NULL),
 		 (unsigned long long)seq);
 	/* a full barrier before the first out-of-order record: a consistent point */
-	if (rbd_apply_snapshot(w->ap, name, 0))
+	if (queue_snapshot(w, name, 0))
 		cdpd_log(LOG_WARNING, "%s: cannot take the pre-resync snapshot", w->v->name);
 	else
 		cdpd_log(LOG_NOTICE, "%s: resync starts at seq %llu; replica inconsistent until it ends (snapshot %s kept)",
@@ -222,6 +261,7 @@ static void refresh(struct worker *w)
 		return;
 	pthread_mutex_lock(&v->lock);
 	v->kernel_last_seq = vi.last_seq;
+	v->kernel_state = vi.state;
 	v->queued_bytes = vi.queued_bytes;
 	if (vi.state != CDP_STATE_SYNCING && vi.state != CDP_STATE_TRACKING &&
 	    vi.resync_left == 0 && v->durable_seq >= vi.last_seq && !v->consistent) {
@@ -262,6 +302,21 @@ static void set_error(struct vol *v, const char *msg)
 	pthread_mutex_unlock(&v->lock);
 }
 
+/* Best effort: without the events group the worker polls every 100 ms. */
+static void open_events(struct worker *w)
+{
+	if (w->ev)
+		return;
+	if (cdp_nl_open(&w->ev)) {
+		w->ev = NULL;
+		return;
+	}
+	if (cdp_nl_subscribe(w->ev)) {
+		cdp_nl_close(w->ev);
+		w->ev = NULL;
+	}
+}
+
 /* Connect both ends. 0 when serving, -errno (after a message) to retry later. */
 static int connect_volume(struct worker *w)
 {
@@ -271,11 +326,14 @@ static int connect_volume(struct worker *w)
 		.client_id = cfg.client_id, .pool = v->pool, .image = v->image,
 		.op_timeout_s = cfg.op_timeout_s, .max_inflight = cfg.max_inflight,
 		.durable_cb = on_durable, .snap_cb = on_snap, .log_cb = on_log, .cb_arg = w,
+		/* a killed predecessor's image lock is broken, not waited out */
+		.take_over_lock = 1,
 	};
 	struct cdp_volinfo vi;
 	char err[256], msg[600];
 	int r;
 
+	open_events(w);
 	r = rbd_apply_open(&o, &w->ap, err, sizeof(err));
 	if (r) {
 		snprintf(msg, sizeof(msg), "replica %s/%s unavailable: %s", v->pool, v->image, err);
@@ -299,6 +357,7 @@ static int connect_volume(struct worker *w)
 	v->consistent = !w->in_resync;
 	v->acked_seq = v->durable_seq = v->fetched_seq = vi.acked_seq;
 	v->kernel_last_seq = vi.last_seq;
+	v->kernel_state = vi.state;
 	pthread_mutex_unlock(&v->lock);
 	set_error(v, "");
 	cdpd_log(LOG_INFO, "%s: attached, resuming after acked seq %llu (%s)", v->name,
@@ -336,6 +395,28 @@ static void ack_progress(struct worker *w, int idle)
 	}
 }
 
+/*
+ * Nothing to fetch: sleep until librbd completes something, the kernel
+ * multicasts NOTIFY (records queued), or 100 ms pass. Without the NOTIFY
+ * wake-up every sync-mode write would wait for the next poll tick.
+ */
+static void idle_wait(struct worker *w)
+{
+	struct pollfd p[2] = {
+		{ .fd = rbd_apply_fd(w->ap), .events = POLLIN },
+		{ .fd = w->ev ? cdp_nl_fd(w->ev) : -1, .events = POLLIN },
+	};
+	int t = rbd_apply_next_timeout_ms(w->ap);
+
+	if (poll(p, 2, t >= 0 && t < 100 ? t : 100) > 0 && (p[1].revents & POLLIN)) {
+		struct cdp_nl_event e;
+
+		while (!cdp_nl_event_wait(w->ev, 0, &e))
+			;	/* drained: the next FETCH sees what they announced */
+	}
+	rbd_apply_process(w->ap);
+}
+
 static int serve(struct worker *w)
 {
 	struct vol *v = w->v;
@@ -362,7 +443,7 @@ static int serve(struct worker *w)
 			w->last_list = cdp_mono();
 		}
 		if (count == 0)
-			rbd_apply_wait(w->ap, 20);	/* idle: completions or a short nap */
+			idle_wait(w);
 	}
 	/* clean stop: make what we have durable and ACK it */
 	if (!rbd_apply_sync(w->ap))
@@ -398,6 +479,8 @@ void *vol_worker(void *arg)
 	}
 	if (w->nl)
 		cdp_nl_close(w->nl);
+	if (w->ev)
+		cdp_nl_close(w->ev);
 	free(w);
 out:
 	((struct vol *)arg)->exited = 1;

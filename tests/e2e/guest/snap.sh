@@ -1,0 +1,72 @@
+#!/bin/bash
+# Guest side of test_15_snap_cdpd.sh: snapshots through the real cdpd while
+# fio writes; restored clones equal the origin's state at the mark.
+. "$CDP_TOP/tests/e2e/guest/common.sh"
+export CDP_CONF=$CDP_VM_WORK/cdp.conf
+export CEPH_CONF=$(sed -n 's/^ceph_conf = //p' "$CDP_CONF")
+export CEPH_ARGS="--keyring $(sed -n 's/^keyring = //p' "$CDP_CONF")"
+W=$CDP_VM_WORK
+tap_plan 11
+g_load
+modprobe nbd
+mkdir -p /var/lib/cdp /mnt/s /mnt/r
+cdpctl protect /dev/vda --image rbd/sv >/dev/null || tap_bail "protect sv"
+cdpctl protect /dev/vdb --image rbd/sv2 >/dev/null || tap_bail "protect sv2"
+g_cdpd_start || tap_bail "cdpd"
+g_wait_synced sv 240 && g_wait_synced sv2 240 || tap_bail "initial sync"
+mkfs.ext4 -q /dev/mapper/cdp-sv && mount /dev/mapper/cdp-sv /mnt/s || tap_bail "mkfs"
+G_CLEAN+=("umount /mnt/s")
+fio --name=app --directory=/mnt/s --size=8M --nrfiles=4 --bsrange=4k-64k --rw=randwrite \
+	--ioengine=psync --fsync=4 --rate=256k --time_based --runtime=600 >/dev/null 2>&1 &
+fpid=$!
+G_CLEAN+=("kill $fpid")
+sleep 3
+
+# The test's own hooks capture the origin at the mark: the pre hook freezes
+# the file system and copies the device (stable while frozen), the MARK is
+# inserted while it is frozen, the post hook thaws.
+cat > /tmp/pre.sh <<EOP
+fsfreeze -f /mnt/s && dd if=/dev/mapper/cdp-sv of=$W/at-mark.img bs=1M status=none
+EOP
+out=$(cdpctl -j snap create sv --name s1 --pre "bash /tmp/pre.sh" --post "fsfreeze -u /mnt/s" \
+	--hook-timeout 120 --protect --timeout 240 2>&1)
+if [ $? = 0 ]; then tap_ok "snapshot s1 through cdpd while fio writes"; else tap_fail "snapshot s1"; tap_diag "$out"; fi
+echo "# $out"
+out=$(cdpctl restore sv --snap s1 --name sv-s1 --map nbd 2>&1)
+dev=$(grep -o '/dev/nbd[0-9]*' <<< "$out" | head -n1)
+if [ -b "$dev" ]; then tap_ok "restore s1 as a clone mapped on $dev"; else tap_fail "restore --map nbd"; tap_diag "$out"; fi
+a=$(sha256sum < "$W/at-mark.img" | cut -d' ' -f1)
+dd if="$dev" of="$W/clone.img" bs=4M count=$(($(stat -c %s "$W/at-mark.img") / 4194304)) iflag=direct status=none
+b=$(sha256sum < "$W/clone.img" | cut -d' ' -f1)
+if [ "$a" = "$b" ]; then
+	tap_ok "clone equals the origin at the mark"
+	rm -f "$W/clone.img"
+else
+	tap_fail "clone differs from the origin at the mark"
+	cmp -l "$W/at-mark.img" "$W/clone.img" | awk '{print int(($1-1)/4096)}' | uniq -c | head -n 20 | sed 's/^/# differing 4K block: /'
+	cp "$W/at-mark.img" "$W/at-mark.keep"
+fi
+tap_check "the clone's file system is clean (fsck)" e2fsck -fn "$dev"
+rbd-nbd unmap "$dev" >/dev/null 2>&1
+
+# application-consistent snapshot with cdpctl's own freeze: measure it
+out=$(cdpctl -j snap create sv --name s2 --freeze /mnt/s --protect --timeout 240 2>&1)
+if [ $? = 0 ]; then tap_ok "snapshot s2 with --freeze"; else tap_fail "snapshot s2 with --freeze"; fi
+echo "# $out"
+ms=$(python3 -c 'import json,sys; j=json.loads(sys.argv[1]); j=j[0] if isinstance(j,list) else j; print(j["freeze_ms"])' "$out" 2>/dev/null)
+echo "# freeze_ms $ms"
+python3 -c "import sys; sys.exit(0 if float('$ms') < 1000 else 1)" 2>/dev/null &&
+	tap_ok "file system frozen ${ms} ms (< 1 s even under TCG)" || tap_fail "freeze took $ms ms"
+
+# consistency group: both volumes at one point
+out=$(cdpctl -j snap create sv sv2 --name g1 --timeout 240 2>&1)
+if [ $? = 0 ] && grep -q sv2 <<< "$out"; then tap_ok "group snapshot of sv and sv2"; else tap_fail "group snapshot"; tap_diag "$out"; fi
+
+# failures: a failing pre hook takes no snapshot and leaves nothing frozen
+out=$(cdpctl snap create sv --name bad --freeze /mnt/s --pre false 2>&1)
+if [ $? != 0 ] && ! rbd snap ls rbd/sv | grep -qw bad; then tap_ok "failing pre hook: no snapshot"; else tap_fail "failing pre hook"; tap_diag "$out"; fi
+tap_check "file system writable right after the failure" timeout 10 touch /mnt/s/after
+out=$(cdpctl snap create sv --name s1 2>&1)
+if [ $? != 0 ] && grep -q "exists" <<< "$out"; then tap_ok "existing snapshot name refused"; else tap_fail "existing name"; tap_diag "$out"; fi
+kill $fpid; wait $fpid 2>/dev/null
+tap_done
