@@ -6,7 +6,7 @@ export CDP_CONF=$CDP_VM_WORK/cdp.conf
 export CEPH_CONF=$(sed -n 's/^ceph_conf = //p' "$CDP_CONF")
 export CEPH_ARGS="--keyring $(sed -n 's/^keyring = //p' "$CDP_CONF")"
 W=$CDP_VM_WORK
-tap_plan 11
+tap_plan 10
 g_load
 modprobe nbd
 mkdir -p /var/lib/cdp /mnt/s /mnt/r
