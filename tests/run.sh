@@ -76,6 +76,16 @@ finish_one() {
 	elif [ "$rc" != 0 ] && [ "$n_fail" = 0 ]; then
 		echo "not ok - $name: exited with status $rc without reporting a failure"
 		n_fail=1
+	else
+		# every "1..N" plan (a file may print several, e.g. two VM boots)
+		# must be matched by as many results: a test that stopped early fails
+		local planned ran
+		planned=$(sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
+		ran=$(grep -cE '^(not )?ok [0-9]+' "$log")
+		if [ "$planned" -gt 0 ] && [ "$planned" != "$ran" ]; then
+			echo "not ok - $name: planned $planned results, reported $ran"
+			n_fail=$((n_fail + 1))
+		fi
 	fi
 	pass=$((pass + n_ok)) fail=$((fail + n_fail)) skip=$((skip + n_skip))
 	[ "$n_fail" != 0 ] && failed_names+=("$name")
