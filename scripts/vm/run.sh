@@ -1,14 +1,16 @@
 #!/bin/bash
 # Boot Debian's kernel under QEMU/TCG and run one command inside it.
 #
-# run.sh [--disk PATH[:SIZE]]... [--timeout SEC] [--mem MB] [--netns NS]
+# run.sh [--disk PATH[:SIZE]]... [--timeout SEC] [--mem MB] [--smp N] [--netns NS]
 #        [--ip ADDR/PFX] [--work DIR] [--kill-on PATTERN] [--kver KVER] -- CMD [ARGS...]
 #
 # Inside the guest CMD runs as root in a chroot whose root is the host root
 # (read-only 9p) under a tmpfs overlay: every host path (/tmp too) is visible at the same
 # place, cwd is the repo top.  DIR (default: a fresh temp dir, removed after)
 # is shared read-write at the same path.  Disks are /dev/vda, /dev/vdb, ... in
-# order; PATH:SIZE creates a sparse file when PATH does not exist.
+# order; PATH:SIZE creates a sparse file when PATH does not exist. --smp N
+# (or $CDP_VM_SMP) gives the guest N vCPUs (multi-threaded TCG); tests use 1,
+# the fastest under TCG, benchmarks 2 so a consumer does not share fio's vCPU.
 # Environment in the guest: CDP_TOP, CDP_IN_VM=1, CDP_VM_WORK, DM_DISABLE_UDEV=1.
 #
 # Exit status: CMD's own, or
@@ -24,7 +26,7 @@ set -uo pipefail
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 KVER=${KVER:-$(ls -1 /lib/modules 2>/dev/null | sort -V | tail -n1)}
-TIMEOUT=600 MEM=1024 NETNS="" IP="" WORK="" KILL_ON="" TAP=""
+TIMEOUT=600 MEM=1024 SMP=${CDP_VM_SMP:-1} NETNS="" IP="" WORK="" KILL_ON="" TAP=""
 DISKS=()
 
 usage() {
@@ -37,6 +39,7 @@ while [ $# -gt 0 ]; do
 	--disk) DISKS+=("$2"); shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
 	--mem) MEM=$2; shift 2 ;;
+	--smp) SMP=$2; shift 2 ;;
 	--netns) NETNS=$2; shift 2 ;;
 	--ip) IP=$2; shift 2 ;;
 	--work) WORK=$2; shift 2 ;;
@@ -121,7 +124,7 @@ SPLAT='^\[ *[0-9]+\.[0-9]+\] .*(Oops|BUG:|WARNING:|kernel BUG|Kernel panic|gener
 
 fifo=$WORK/.vm/console
 mkfifo "$fifo"
-"${wrap[@]}" qemu-system-x86_64 -machine pc -accel tcg -cpu max -smp 1 -m "$MEM" \
+"${wrap[@]}" qemu-system-x86_64 -machine pc -accel tcg,thread=multi -cpu max -smp "$SMP" -m "$MEM" \
 	-nographic -nodefaults -serial stdio -monitor none -no-reboot \
 	-kernel "$KERNEL" -initrd "$INITRD" -append "$append" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
