@@ -239,25 +239,13 @@ static int on_record(const struct cdp_record *r, void *arg)
 	return 0;
 }
 
-static int find_info(const struct cdp_volinfo *vi, void *arg)
-{
-	struct cdp_volinfo *out = arg;
-
-	if (strcmp(vi->volume, out->volume))
-		return 0;
-	*out = *vi;
-	return 1;
-}
-
 /* Refresh kernel-side numbers; end a resync once the kernel says it ended. */
 static void refresh(struct worker *w)
 {
 	struct vol *v = w->v;
 	struct cdp_volinfo vi;
 
-	memset(&vi, 0, sizeof(vi));
-	snprintf(vi.volume, sizeof(vi.volume), "%s", v->name);
-	if (cdp_nl_list(w->nl, find_info, &vi) != 1)
+	if (cdp_nl_info(w->nl, v->name, &vi))
 		return;
 	pthread_mutex_lock(&v->lock);
 	v->kernel_last_seq = vi.last_seq;

@@ -456,16 +456,6 @@ static void print_diff(void *arg, uint64_t region, uint64_t offset, uint64_t len
 	close_json_object();
 }
 
-static int find_k(const struct cdp_volinfo *vi, void *arg)
-{
-	struct cdp_volinfo *k = arg;
-
-	if (strcmp(vi->volume, k->volume))
-		return 0;
-	*k = *vi;
-	return 1;
-}
-
 /* Wait until everything the kernel captured is acked (the stream drained). */
 static int wait_drained(const char *name, int seconds)
 {
@@ -476,10 +466,9 @@ static int wait_drained(const char *name, int seconds)
 	if (cdp_nl_open(&nl))
 		return -ENODEV;
 	while (cdp_mono() < end) {
-		struct cdp_volinfo k = { 0 };
+		struct cdp_volinfo k;
 
-		snprintf(k.volume, sizeof(k.volume), "%s", name);
-		if (cdp_nl_list(nl, find_k, &k) != 1) {
+		if (cdp_nl_info(nl, name, &k)) {
 			r = -ENOENT;
 			break;
 		}

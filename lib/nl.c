@@ -307,6 +307,26 @@ int cdp_nl_list(struct cdp_nl *nl,
 	return r ? r : lc.ret;
 }
 
+static int match_volume(const struct cdp_volinfo *vi, void *arg)
+{
+	struct cdp_volinfo *out = arg;
+
+	if (strcmp(vi->volume, out->volume))
+		return 0;
+	*out = *vi;
+	return 1;
+}
+
+int cdp_nl_info(struct cdp_nl *nl, const char *volume, struct cdp_volinfo *vi)
+{
+	int r;
+
+	memset(vi, 0, sizeof(*vi));
+	snprintf(vi->volume, sizeof(vi->volume), "%s", volume);
+	r = cdp_nl_list(nl, match_volume, vi);
+	return r == 1 ? 0 : r < 0 ? r : -ENOENT;
+}
+
 static int attach_valid(struct nl_msg *msg, struct req *rq)
 {
 	if (parse_volinfo(msg, rq->arg))

@@ -60,6 +60,8 @@ int cdp_nl_fd(const struct cdp_nl *nl);
 
 int cdp_nl_list(struct cdp_nl *nl,
 		int (*cb)(const struct cdp_volinfo *vi, void *arg), void *arg);
+/* One volume's numbers by name (a LIST filtered here); -ENOENT if absent. */
+int cdp_nl_info(struct cdp_nl *nl, const char *volume, struct cdp_volinfo *vi);
 int cdp_nl_attach(struct cdp_nl *nl, const char *volume, struct cdp_volinfo *vi);
 int cdp_nl_detach(struct cdp_nl *nl, const char *volume);
 int cdp_nl_ack(struct cdp_nl *nl, const char *volume, uint64_t seq);
