@@ -6,7 +6,7 @@
 . "$CDP_TOP/tests/e2e/guest/common.sh"
 export CDP_CONF=$CDP_VM_WORK/cdp.conf
 W=$CDP_VM_WORK
-tap_plan 12
+tap_plan 11
 g_load
 mkdir -p /var/lib/cdp
 cdpctl protect /dev/vda --image rbd/o1 --queue-mb 4 >/dev/null || tap_bail "protect o1"
