@@ -13,7 +13,7 @@ if [ "$(id -u)" -ne 0 ] || ! command -v ceph-osd >/dev/null; then
 fi
 TMP=$(mktemp -d /tmp/cdptest.XXXXXX)
 trap 'ceph_cleanup; rm -rf "$TMP"' EXIT
-tap_plan 17
+tap_plan 18
 
 # rbd_roundtrip IMAGE: import 4 MiB of random data, export it, compare.
 rbd_roundtrip() {
