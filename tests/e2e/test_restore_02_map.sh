@@ -6,23 +6,11 @@
 # are printed as diagnostics; scripts/bench-restore.sh runs the same.
 # timeout: 175
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-. "$TOP/tests/lib/tap.sh"
+. "$TOP/tests/lib/e2e.sh"
 tap_plan 2
-NS=cdprto$$
-tmp=$(mktemp -d)
-cleanup() {
-	"$TOP/scripts/ceph/stop.sh" "$tmp/ceph" >/dev/null 2>&1
-	"$TOP/scripts/vm/netns.sh" destroy "$NS" >/dev/null 2>&1
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-"$TOP/scripts/vm/netns.sh" create "$NS" 10.231.0.1/24 >/dev/null
-if out=$("$TOP/scripts/ceph/start.sh" "$tmp/ceph" --netns "$NS" --addr 10.231.0.1 2>&1); then
-	eval "$(grep -E '^[A-Z_]+=' <<< "$out")"
-else
-	tap_fail "Ceph sandbox"; tap_diag "$out"; tap_done
-fi
+# netns + Ceph sandbox inside it, removed on exit (tests/lib/e2e.sh)
+e2e_setup || { tap_fail "Ceph sandbox"; tap_done; }
+tmp=$E2E_TMP NS=$E2E_NS
 mkdir "$tmp/content" && head -c 3M /dev/urandom > "$tmp/content/data" && sha256sum < "$tmp/content/data" > "$tmp/data.sum"
 for s in 1G 64G; do
 	truncate -s $s "$tmp/fs$s.img"

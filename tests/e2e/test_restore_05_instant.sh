@@ -8,23 +8,11 @@
 # clone unmapped) holds the snapshot's file plus everything the app wrote.
 # timeout: 178
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-. "$TOP/tests/lib/tap.sh"
+. "$TOP/tests/lib/e2e.sh"
 tap_plan 4
-NS=cdpinst$$
-tmp=$(mktemp -d)
-cleanup() {
-	"$TOP/scripts/ceph/stop.sh" "$tmp/ceph" >/dev/null 2>&1
-	"$TOP/scripts/vm/netns.sh" destroy "$NS" >/dev/null 2>&1
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-"$TOP/scripts/vm/netns.sh" create "$NS" 10.231.0.1/24 >/dev/null
-if out=$("$TOP/scripts/ceph/start.sh" "$tmp/ceph" --netns "$NS" --addr 10.231.0.1 2>&1); then
-	eval "$(grep -E '^[A-Z_]+=' <<< "$out")"
-else
-	tap_fail "Ceph sandbox"; tap_diag "$out"; tap_done
-fi
+# netns + Ceph sandbox inside it, removed on exit (tests/lib/e2e.sh)
+e2e_setup || { tap_fail "Ceph sandbox"; tap_done; }
+tmp=$E2E_TMP NS=$E2E_NS
 mkdir "$tmp/content" && head -c 6M /dev/urandom > "$tmp/content/data"
 (cd "$tmp/content" && sha256sum data) > "$tmp/data.sum"
 truncate -s 64M "$tmp/fs.img"
