@@ -79,6 +79,7 @@ static void print_created(const struct snap_request *rq, const struct snap_resul
 	print_float(PRINT_ANY, "freeze_ms", rq->nmnts ? " freeze_ms %.1f" : "  freeze_ms %.1f",
 		    res->freeze_ms);
 	print_float(PRINT_ANY, "mark_ms", " mark_ms %.1f", res->mark_ms);
+	print_float(PRINT_ANY, "sync_ms", " sync_ms %.1f", res->sync_ms);
 	print_float(PRINT_ANY, "total_ms", " total_ms %.0f\n", res->total_ms);
 	print_string(PRINT_ANY, "pre", "  pre %s", hook_describe(&res->pre, hbuf, sizeof(hbuf)));
 	print_string(PRINT_ANY, "post", " post %s\n", hook_describe(&res->post, hbuf, sizeof(hbuf)));

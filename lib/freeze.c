@@ -280,6 +280,30 @@ static const char *freeze_hint(int e)
 	}
 }
 
+/*
+ * FIFREEZE writes back every dirty page of the file system before it
+ * returns, and the application is blocked for all of it: with a busy
+ * writer that is hundreds of ms. Writing back first, while the application
+ * still runs, leaves FIFREEZE only what was dirtied since. The second pass
+ * is shorter than the first and catches most of what the first let in.
+ * Errors are ignored here on purpose: FIFREEZE reports the real ones.
+ */
+#define PRESYNC_PASSES 2
+
+static void presync_mounts(struct freeze *f)
+{
+	double t0 = cdp_mono();
+	int pass, i;
+
+	/* for scripts/bench-snap.sh's baseline only: FIFREEZE as it comes */
+	if (getenv("CDP_FREEZE_NO_PRESYNC") && *getenv("CDP_FREEZE_NO_PRESYNC"))
+		return;
+	for (pass = 0; pass < PRESYNC_PASSES; pass++)
+		for (i = 0; i < f->n; i++)
+			syncfs(f->fd[i]);
+	f->sync_ms = (cdp_mono() - t0) * 1000;
+}
+
 int freeze_mounts(struct freeze *f, char *const *mnts, int n,
 		  double deadline_s, char *err, size_t errlen)
 {
@@ -301,6 +325,7 @@ int freeze_mounts(struct freeze *f, char *const *mnts, int n,
 	}
 	if (!n)
 		return 0;
+	presync_mounts(f);
 	ret = start_guardian(f, deadline_s, err, errlen);
 	if (ret) {
 		close_mounts(f);

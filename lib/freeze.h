@@ -52,12 +52,14 @@ struct freeze {
 	int guard_fd;		/* write end of its pipe */
 	double t_frozen;	/* monotonic time of the first FIFREEZE */
 	double ms;		/* frozen time, set by freeze_thaw() */
+	double sync_ms;		/* pre-freeze syncfs passes (app not blocked) */
 };
 
 /*
  * Open the mount points (each must be a directory that is the root of a
- * mounted file system), fork the guardian with deadline_s, then FIFREEZE
- * them in order. On failure everything already frozen is thawed again.
+ * mounted file system), flush them with syncfs() while the application
+ * still runs (so FIFREEZE finds little dirty data and the frozen window is
+ * short), fork the guardian with deadline_s, then FIFREEZE them in order. On failure everything already frozen is thawed again.
  * n == 0 is allowed (nothing to freeze: returns 0 and freeze_thaw is a
  * no-op that reports 0 ms).
  */

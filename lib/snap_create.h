@@ -40,6 +40,7 @@ struct snap_result {
 	uint64_t seq[SNAP_MAX_VOLS];	/* MARK seq per volume, in request order */
 	double freeze_ms;		/* FIFREEZE to FITHAW (0 without --freeze) */
 	double mark_ms;			/* MARK sent to MARKED received */
+	double sync_ms;			/* syncfs before the freeze (not frozen) */
 	double total_ms;
 	struct hook_result pre, post;
 	int marked;			/* MARKED was received */
