@@ -1,7 +1,8 @@
 # cdp: top-level build.
 #
 #   make              kernel module (against the running/installed Debian headers) + lib + ctl
-#   make kmod         just dm-cdp.ko            (KVER=..., KDIR=... to override)
+#   make kmod         just the modules: dm-cdp.ko, and dm-clone.ko where the kernel
+#                     lacks it (kmod/Kbuild)        (KVER=..., KDIR=... to override)
 #   make user         libcdp.a, cdpd, cdpctl, unit test binaries
 #   make check        every suite (unit, kernel in the VM, e2e with Ceph, archive); ends "N passed, N failed"
 #   make demo         the end-to-end demo
