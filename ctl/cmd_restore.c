@@ -140,15 +140,18 @@ static void progress_cb(uint64_t done, uint64_t total, void *arg)
 }
 
 static int instant(const struct restore_opts *o, const struct restore_clone *c,
-		   double t0, char *err, size_t errlen)
+		   int64_t vol_id, double t0, char *err, size_t errlen)
 {
 	struct restore_instant ri;
+	struct catalog *cat;
 	struct progress p;
-	char dm[160];
+	char dm[160], dev[192], image[272], ev[1024];
 	const char *state = getenv("CDP_STATE_DIR");
 	int r;
 
 	snprintf(dm, sizeof(dm), "cdp-instant-%s", c->clone);
+	snprintf(dev, sizeof(dev), "/dev/mapper/%s", dm);
+	snprintf(image, sizeof(image), "%s/%s", c->pool, c->clone);
 	r = restore_instant_start(c->pool, c->clone, o->onto, dm, o->meta,
 				  state ? state : CDP_STATE_DIR_DEFAULT, &ri, err, errlen);
 	if (r)
@@ -156,24 +159,60 @@ static int instant(const struct restore_opts *o, const struct restore_clone *c,
 	/* the application may start now: say so before hydrating */
 	new_json_obj(json);
 	open_json_object(NULL);
-	print_string(PRINT_ANY, "image", "restored %s", c->pool);
-	print_string(PRINT_ANY, NULL, "/%s", c->clone);
+	print_string(PRINT_ANY, "image", "restored %s", image);
 	print_string(PRINT_ANY, "snap", " from @%s", c->snap);
-	print_string(PRINT_ANY, "device", " device /dev/mapper/%s", ri.dm_name);
+	print_string(PRINT_ANY, "device", " device %s", dev);
 	print_string(PRINT_ANY, "dest", " hydrating onto %s", ri.dest);
-	print_string(PRINT_ANY, "engine", " with dm-%s", ri.engine);
+	print_string(PRINT_ANY, "engine", " with %s", ri.engine);
+	if (ri.module[0])
+		print_string(PRINT_ANY, "module", " (%s)", ri.module);
+	print_u64(PRINT_ANY, "region_bytes", " region_bytes %llu", (uint64_t)ri.region_sectors << 9);
+	if (ri.threshold) {
+		print_uint(PRINT_JSON, "hydration_threshold", NULL, ri.threshold);
+		print_uint(PRINT_JSON, "hydration_batch_size", NULL, ri.batch);
+	}
+	if (ri.meta[0])
+		print_string(PRINT_JSON, "metadata_dev", NULL, ri.meta);
 	print_float(PRINT_ANY, "ready_ms", " ready_ms %.0f\n", (cdp_mono() - t0) * 1000);
+	if (ri.fallback[0])
+		print_string(PRINT_ANY, "fallback", "  fallback: %s\n", ri.fallback);
 	close_json_object();
 	delete_json_obj();
 	fflush(stdout);
-	cdp_event("device /dev/mapper/%s is usable now; hydrating %s in the background", ri.dm_name, ri.dest);
+	if (ri.fallback[0])
+		cdp_event("warning: %s; using dm-mirror, where application I/O waits behind the copy",
+			  ri.fallback);
+	cdp_event("device /dev/mapper/%s is usable now; hydrating %s in the background with %s",
+		  ri.dm_name, ri.dest, ri.engine);
 	progress_start(&p, "hydrate", ri.sectors / ri.region_sectors);
 	r = restore_instant_finish(&ri, progress_cb, &p, err, errlen);
 	progress_end(&p);
-	if (!r)
-		cdp_event("hydration complete: /dev/mapper/%s is now a plain linear map of %s (%.1f s)",
-			  ri.dm_name, ri.dest, cdp_mono() - t0);
-	return r;
+	if (r)
+		return r;
+	/* the completion event: stderr, stdout (a second record) and the catalog */
+	cdp_event("hydration complete: %llu regions in %.1f s (%s event: %s); /dev/mapper/%s is now a plain linear map of %s",
+		  (unsigned long long)ri.regions, cdp_mono() - t0, ri.engine,
+		  ri.kernel_event ? "seen" : "not seen", ri.dm_name, ri.dest);
+	new_json_obj(json);
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "event", "%s", "hydrated");
+	print_string(PRINT_ANY, "device", " device %s", dev);
+	print_string(PRINT_ANY, "dest", " onto %s", ri.dest);
+	print_string(PRINT_ANY, "engine", " with %s", ri.engine);
+	print_u64(PRINT_ANY, "regions", " regions %llu", ri.regions);
+	print_bool(PRINT_ANY, "kernel_event", " kernel_event %s", ri.kernel_event);
+	print_string(PRINT_ANY, "table", " table %s", ri.linear ? "linear" : ri.engine);
+	print_float(PRINT_ANY, "total_ms", " total_ms %.0f\n", (cdp_mono() - t0) * 1000);
+	close_json_object();
+	delete_json_obj();
+	snprintf(ev, sizeof(ev), "%s/%s hydrated onto %s with %s (%llu regions, %.1f s); /dev/mapper/%s is linear",
+		 c->pool, c->clone, ri.dest, ri.engine, (unsigned long long)ri.regions,
+		 cdp_mono() - t0, ri.dm_name);
+	if (!cdpctl_catalog_open(&cat)) {
+		catalog_event(cat, vol_id, "info", "restore", ev);
+		catalog_close(cat);
+	}
+	return 0;
 }
 
 static void print_result(const struct cat_volume *v, const struct restore_clone *c,
@@ -262,7 +301,7 @@ int do_restore(int argc, char **argv)
 	catalog_event(cat, v.id, "info", o.failover ? "failover" : "restore", ev);
 	catalog_close(cat);
 	if (o.onto) {
-		if (!instant(&o, &c, t0, err, sizeof(err)))
+		if (!instant(&o, &c, v.id, t0, err, sizeof(err)))
 			return CDP_EXIT_OK;
 		fprintf(stderr, "Error: %s\n", err);
 		return CDP_EXIT_FAIL;

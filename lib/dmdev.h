@@ -27,6 +27,11 @@ int dmdev_exists(const char *name);
 int dmdev_table(const char *name, struct dm_line *l, char *err, size_t errlen);
 /* The first line of `dmsetup status`. */
 int dmdev_status(const char *name, struct dm_line *l, char *err, size_t errlen);
+/*
+ * The device's event counter (dmsetup info "Event number"): a target raises
+ * it with dm_table_event(), e.g. dm-clone when hydration completes.
+ */
+int dmdev_event_nr(const char *name, uint32_t *nr);
 /* "major:minor" of the device, for tables that reference it. */
 int dmdev_devt(const char *name, char *buf, size_t len);
 /* Name of the dm device behind a path like /dev/dm-3 or /dev/mapper/x or /dev/vg/lv. */

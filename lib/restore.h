@@ -88,29 +88,41 @@ struct restore_instant {
 	char meta_file[640];		/* its backing file when we made it, else "" */
 	uint64_t sectors;
 	uint32_t region_sectors;
-	char engine[8];			/* "clone", or "mirror" where the kernel lacks dm-clone */
+	uint32_t threshold, batch;	/* dm-clone hydration_threshold, _batch_size (regions) */
+	char engine[12];		/* "dm-clone", or "dm-mirror" when dm-clone cannot be loaded */
+	char module[320];		/* how dm-clone got there: "loaded", "modprobe dm-clone", "insmod PATH" */
+	char fallback[640];		/* with dm-mirror: why not dm-clone */
+	uint32_t event_nr;		/* the device's event counter at the start */
+	/* set by restore_instant_finish */
+	uint64_t regions;		/* regions hydrated (all of them) */
+	int kernel_event;		/* the target raised its completion event */
+	int linear;			/* the table is now linear onto dest */
 };
 
 /*
  * Map the clone, check dest is at least as large, set up a dm-clone device
  * named dm_name (metadata on meta_dev, or on a loop device over a file
- * under state_dir), and start hydration. Without dm-clone in the kernel, a
- * dm-mirror (source leg, dest leg, core log) does the same job. The device
- * is usable on return.
+ * under state_dir), and start hydration. dm-clone is loaded if needed
+ * (modprobe dm-clone, else insmod $CDP_KMOD_DIR/dm-clone/dm-clone.ko);
+ * only when that fails does a dm-mirror (source leg, dest leg, core log)
+ * do the job, with the reason in ri->fallback. The device is usable on
+ * return.
  */
 int restore_instant_start(const char *pool, const char *image, const char *dest,
 			  const char *dm_name, const char *meta_dev, const char *state_dir,
 			  struct restore_instant *ri, char *err, size_t errlen);
 
-/* Hydration progress from the dm-clone status: regions done / total. */
+/* Hydration progress from the target's status: regions done / total. */
 int restore_instant_progress(const struct restore_instant *ri, uint64_t *done,
 			     uint64_t *total, char *err, size_t errlen);
 
 /*
  * Wait until every region is hydrated (status read once a second, cb
- * called each time with the progress); then replace dm-clone with a
- * linear table onto dest (live: suspend/reload/resume), unmap the clone
- * and free the metadata device. The application keeps running throughout.
+ * called each time with the progress) and for the target's completion
+ * event (a few seconds at most: ri->kernel_event says if it came); then
+ * replace the table with a linear one onto dest (live:
+ * suspend/reload/resume, as dm-clone.rst recommends), unmap the clone and
+ * free the metadata device. The application keeps running throughout.
  */
 int restore_instant_finish(struct restore_instant *ri,
 			   void (*cb)(uint64_t done, uint64_t total, void *arg), void *arg,

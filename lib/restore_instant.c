@@ -7,11 +7,16 @@
  * every region is on the local disk the table becomes a plain linear map
  * and the source is unmapped: the disk no longer depends on Ceph.
  *
- * Kernels without dm-clone (Debian 12's has CONFIG_DM_CLONE unset) get the
- * same service from dm-mirror, the way pvmove moves a live volume: legs
- * (source, dest) with a core log, every region out of sync at the start,
- * reads served by the source leg until the region is copied, writes going
- * to both legs (the clone is a scratch image, so that is harmless).
+ * dm-clone comes from the kernel, or from our package where the kernel is
+ * built without it (Debian 12: CONFIG_DM_CLONE unset; kmod/dm-clone/ is
+ * upstream's, built and installed by dkms beside dm-cdp.ko): modprobe
+ * dm-clone, else insmod $CDP_KMOD_DIR/dm-clone/dm-clone.ko (a build tree).
+ * Only when neither works, dm-mirror does the job the way pvmove moves a
+ * live volume: legs (source, dest) with a core log, every region out of
+ * sync at the start, reads served by the source leg until the region is
+ * copied, writes going to both legs (the clone is a scratch image, so that
+ * is harmless) - but application I/O to a region waits behind its copy,
+ * which is why it is only the fallback, and ri->fallback says why.
  */
 #include "restore.h"
 #include "dmdev.h"
@@ -28,10 +33,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* 64 KiB regions: few enough regions for small metadata, big enough I/O over nbd. */
-#define REGION_SECTORS	128
-#define HYDRATION_BATCH	"16"
+/*
+ * dm-clone regions: 64 KiB, doubled for big disks so there are at most
+ * MAX_REGIONS (each is a bit in two in-core bitmaps and on disk; 4 Mi
+ * regions = 256 GiB at 64 KiB). A write smaller than a region to a region
+ * not yet copied waits for that region's copy, so regions stay small; a
+ * write of a whole region skips the copy.
+ */
+#define REGION_SECTORS		128
+#define MAX_REGIONS		(4ULL << 20)
+/*
+ * Background copy: kcopyd jobs of HYDRATION_BATCH_BYTES (contiguous regions
+ * batched, hydration_batch_size), at most HYDRATION_JOBS of them in flight
+ * (hydration_threshold counts regions, batched ones included, so it must be
+ * at least the batch size or batching never happens). dm-clone pauses the
+ * background copy whenever application I/O is in flight, so these only set
+ * how fast an idle disk fills: 1 MiB jobs suit rbd-nbd.
+ */
+#define HYDRATION_BATCH_BYTES	(1U << 20)
+#define HYDRATION_JOBS		4
 #define MIRROR_REGION_SECTORS	1024	/* 512 KiB */
+/* dm-clone raises its event at the first metadata commit after the last copy (<= 1 s) */
+#define EVENT_WAIT_S		5
 
 static int dev_size(const char *dev, uint64_t *bytes, char *err, size_t errlen)
 {
@@ -68,11 +91,25 @@ static int wipe_superblock(const char *dev, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Metadata size. dm-clone.rst gives no formula; dm-clone-metadata.c keeps a
+ * superblock, a space map and the hydration bitset as a dm-array of 64-bit
+ * words (4 KiB blocks, about 32k regions each), and a transaction shadows
+ * every block it changes: 2 x regions/8 bytes plus btree and space-map
+ * blocks. 16 MiB + regions/4 bytes is that with ample room (1 TiB at
+ * 256 KiB regions: 17 MiB); our file is sparse, so unused room costs nothing.
+ */
+static uint64_t meta_bytes(const struct restore_instant *ri)
+{
+	uint64_t regions = ri->sectors / ri->region_sectors + 1;
+
+	return (16ULL << 20) + ROUND_UP(regions / 4, 4096);
+}
+
 /* A sparse file under state_dir on a loop device, sized for the regions. */
 static int make_meta(struct restore_instant *ri, const char *state_dir, char *err, size_t errlen)
 {
-	uint64_t regions = ri->sectors / ri->region_sectors + 1;
-	uint64_t size = (16ULL << 20) + ROUND_UP(regions / 4, 4096);
+	uint64_t size = meta_bytes(ri);
 	char dir[400], terr[512];
 	char *argv[] = { "losetup", "-f", "--show", ri->meta_file, NULL };
 	int fd, r;
@@ -131,13 +168,116 @@ static int dm_has_target(const char *name)
 	return found;
 }
 
-/* The initramfs cannot autoload modules for the chroot: load them here. */
-static void load_module(const char *mod)
+/* modprobe/insmod, quietly; the tool's complaint (if any) into why. */
+static int run_tool(char *const argv[], char *why, size_t whylen)
 {
-	char *argv[] = { "modprobe", (char *)mod, NULL };
 	char out[64], terr[256];
+	int r = restore_exec(argv, out, sizeof(out), 30, terr, sizeof(terr));
 
-	restore_exec(argv, out, sizeof(out), 30, terr, sizeof(terr));
+	if (r && why)
+		snprintf(why, whylen, "%s %s: %s", argv[0], argv[1],
+			 terr[0] ? terr : "failed");
+	return r;
+}
+
+/*
+ * Make the clone target available: already registered (built into the
+ * kernel or loaded), modprobe dm-clone (the kernel's, or ours installed by
+ * dkms), or insmod from a build tree given by $CDP_KMOD_DIR (its
+ * dependency dm-persistent-data is Debian's, so modprobe that first, as
+ * insmod resolves nothing). ri->module says which; on failure ri->fallback
+ * says why, for the user who then gets dm-mirror.
+ */
+static int load_clone(struct restore_instant *ri)
+{
+	const char *kdir = getenv("CDP_KMOD_DIR");
+	char why[sizeof(ri->fallback) / 2] = "", ko[300];
+	char *mp[] = { "modprobe", "dm-clone", NULL };
+	char *pd[] = { "modprobe", "dm-persistent-data", NULL };
+	char *ins[] = { "insmod", ko, NULL };
+
+	if (dm_has_target("clone")) {
+		snprintf(ri->module, sizeof(ri->module), "loaded");
+		return 0;
+	}
+	if (!run_tool(mp, why, sizeof(why)) && dm_has_target("clone")) {
+		snprintf(ri->module, sizeof(ri->module), "modprobe dm-clone");
+		return 0;
+	}
+	if (!kdir || !*kdir) {
+		snprintf(ri->fallback, sizeof(ri->fallback),
+			 "dm-clone cannot be loaded (%s; install the module with dkms, or set CDP_KMOD_DIR to a build tree)",
+			 why);
+		return -ENODEV;
+	}
+	snprintf(ko, sizeof(ko), "%s/dm-clone/dm-clone.ko", kdir);
+	run_tool(pd, NULL, 0);
+	if (!run_tool(ins, why + strlen(why), sizeof(why) - strlen(why)) && dm_has_target("clone")) {
+		snprintf(ri->module, sizeof(ri->module), "insmod %s", ko);
+		return 0;
+	}
+	snprintf(ri->fallback, sizeof(ri->fallback), "dm-clone cannot be loaded (%s)", why);
+	return -ENODEV;
+}
+
+/* dm-mirror: the fallback (see the top of the file). */
+static int start_mirror(struct restore_instant *ri, char *err, size_t errlen)
+{
+	char *mp[] = { "modprobe", "dm-mirror", NULL };
+	struct dm_line l = { 0 };
+
+	if (!dm_has_target("mirror"))
+		run_tool(mp, NULL, 0);
+	if (!dm_has_target("mirror")) {
+		snprintf(err, errlen, "this kernel has neither dm-clone nor dm-mirror: %s", ri->fallback);
+		return -ENODEV;
+	}
+	snprintf(ri->engine, sizeof(ri->engine), "dm-mirror");
+	/* kcopyd copies a region per job: bigger regions hydrate faster */
+	ri->region_sectors = MIRROR_REGION_SECTORS;
+	l.len = ri->sectors;
+	snprintf(l.type, sizeof(l.type), "mirror");
+	/* source first: the default leg, which serves reads until in sync */
+	snprintf(l.params, sizeof(l.params), "core 1 %u 2 %s 0 %s 0 1 handle_errors",
+		 ri->region_sectors, ri->source, ri->dest);
+	return dmdev_create(ri->dm_name, &l, err, errlen);
+}
+
+static int start_clone(struct restore_instant *ri, const char *meta_dev, const char *state_dir,
+		       char *err, size_t errlen)
+{
+	struct dm_line l = { 0 };
+	uint64_t have;
+	int r;
+
+	snprintf(ri->engine, sizeof(ri->engine), "dm-clone");
+	while (ri->sectors / ri->region_sectors > MAX_REGIONS)
+		ri->region_sectors *= 2;
+	ri->batch = HYDRATION_BATCH_BYTES >> 9 > ri->region_sectors ?
+		    (HYDRATION_BATCH_BYTES >> 9) / ri->region_sectors : 1;
+	ri->threshold = ri->batch * HYDRATION_JOBS;
+	if (meta_dev) {
+		snprintf(ri->meta, sizeof(ri->meta), "%s", meta_dev);
+		r = dev_size(meta_dev, &have, err, errlen);
+		if (!r && have < meta_bytes(ri)) {
+			snprintf(err, errlen, "metadata device %s has %llu bytes, dm-clone needs %llu for %llu regions: give a larger one, or none (a file is made)",
+				 meta_dev, (unsigned long long)have, (unsigned long long)meta_bytes(ri),
+				 (unsigned long long)(ri->sectors / ri->region_sectors + 1));
+			r = -ENOSPC;
+		}
+	} else {
+		r = make_meta(ri, state_dir, err, errlen);
+	}
+	if (!r)
+		r = wipe_superblock(ri->meta, err, errlen);
+	if (r)
+		return r;
+	l.len = ri->sectors;
+	snprintf(l.type, sizeof(l.type), "clone");
+	snprintf(l.params, sizeof(l.params),
+		 "%s %s %s %u 0 4 hydration_threshold %u hydration_batch_size %u",
+		 ri->meta, ri->dest, ri->source, ri->region_sectors, ri->threshold, ri->batch);
+	return dmdev_create(ri->dm_name, &l, err, errlen);
 }
 
 int restore_instant_start(const char *pool, const char *image, const char *dest,
@@ -146,7 +286,6 @@ int restore_instant_start(const char *pool, const char *image, const char *dest,
 {
 	char terr[256];
 	uint64_t src_bytes, dest_bytes;
-	struct dm_line l = { 0 };
 	int r;
 
 	memset(ri, 0, sizeof(*ri));
@@ -174,46 +313,14 @@ int restore_instant_start(const char *pool, const char *image, const char *dest,
 		goto out_unmap;
 	}
 	ri->sectors = src_bytes >> 9;
-	load_module("dm-clone");
-	if (!dm_has_target("clone")) {
-		load_module("dm-mirror");
-		if (!dm_has_target("mirror")) {
-			snprintf(err, errlen, "this kernel has neither dm-clone nor dm-mirror (modprobe dm-clone)");
-			r = -ENODEV;
-			goto out_unmap;
-		}
-		/* source first: the default leg, which serves reads until in sync */
-		snprintf(ri->engine, sizeof(ri->engine), "mirror");
-		l.len = ri->sectors;
-		snprintf(l.type, sizeof(l.type), "mirror");
-		/* kcopyd copies a region per job: bigger regions hydrate faster */
-		ri->region_sectors = MIRROR_REGION_SECTORS;
-		snprintf(l.params, sizeof(l.params), "core 1 %u 2 %s 0 %s 0 1 handle_errors",
-			 ri->region_sectors, ri->source, dest);
-		r = dmdev_create(dm_name, &l, err, errlen);
-		if (!r)
-			return 0;
-		goto out_unmap;
-	}
-	snprintf(ri->engine, sizeof(ri->engine), "clone");
-	if (meta_dev) {
-		snprintf(ri->meta, sizeof(ri->meta), "%s", meta_dev);
-		r = wipe_superblock(meta_dev, err, errlen);
-	} else {
-		r = make_meta(ri, state_dir, err, errlen);
-		if (!r)
-			r = wipe_superblock(ri->meta, err, errlen);
-	}
-	if (r)
-		goto out_meta;
-	l.len = ri->sectors;
-	snprintf(l.type, sizeof(l.type), "clone");
-	snprintf(l.params, sizeof(l.params), "%s %s %s %u 0 2 hydration_batch_size " HYDRATION_BATCH,
-		 ri->meta, dest, ri->source, ri->region_sectors);
-	r = dmdev_create(dm_name, &l, err, errlen);
-	if (!r)
+	if (load_clone(ri))
+		r = start_mirror(ri, err, errlen);
+	else
+		r = start_clone(ri, meta_dev, state_dir, err, errlen);
+	if (!r) {
+		dmdev_event_nr(dm_name, &ri->event_nr);
 		return 0;
-out_meta:
+	}
 	drop_meta(ri);
 out_unmap:
 	restore_unmap(RESTORE_MAP_NBD, ri->source, terr, sizeof(terr));
@@ -256,37 +363,43 @@ bad:
 
 /*
  * clone status: <meta block size> <used>/<total meta blocks> <region size>
- *               <hydrated>/<total regions> <hydrating> ... <metadata mode>
+ *               <hydrated>/<total regions> <hydrating> <#features> ...
+ *               <metadata mode: rw | ro>, or just "Fail"
  */
 int restore_instant_progress(const struct restore_instant *ri, uint64_t *done,
 			     uint64_t *total, char *err, size_t errlen)
 {
 	unsigned long long d, t;
-	char mode[32] = "";
+	const char *mode;
 	struct dm_line l;
 	int r = dmdev_status(ri->dm_name, &l, err, errlen);
 
 	if (r)
 		return r;
-	if (!strcmp(ri->engine, "mirror"))
+	if (!strcmp(ri->engine, "dm-mirror"))
 		return mirror_progress(ri, l.params, done, total, err, errlen);
+	mode = strrchr(l.params, ' ');
+	mode = mode ? mode + 1 : l.params;
+	if (!strcmp(mode, "Fail") || !strcmp(mode, "ro")) {
+		snprintf(err, errlen, "dm-clone %s switched its metadata to %s mode (see dmesg): hydration cannot complete",
+			 ri->dm_name, mode);
+		return -EIO;
+	}
 	if (sscanf(l.params, "%*u %*u/%*u %*u %llu/%llu", &d, &t) != 2) {
 		snprintf(err, errlen, "unexpected dm-clone status of %s: %s", ri->dm_name, l.params);
 		return -EPROTO;
 	}
-	{
-		const char *last = strrchr(l.params, ' ');
-
-		snprintf(mode, sizeof(mode), "%.31s", last ? last + 1 : l.params);
-	}
-	if (!strcmp(mode, "fail") || !strcmp(mode, "ro")) {
-		snprintf(err, errlen, "dm-clone %s switched its metadata to %s mode (see dmesg)",
-			 ri->dm_name, mode);
-		return -EIO;
-	}
 	*done = d;
 	*total = t;
 	return 0;
+}
+
+/* Has the device's event counter moved since the start (a target event)? */
+static int kernel_event(const struct restore_instant *ri)
+{
+	uint32_t nr;
+
+	return !dmdev_event_nr(ri->dm_name, &nr) && nr != ri->event_nr;
 }
 
 int restore_instant_finish(struct restore_instant *ri,
@@ -296,7 +409,7 @@ int restore_instant_finish(struct restore_instant *ri,
 	uint64_t done = 0, total = 1;
 	struct dm_line l = { 0 };
 	char terr[512];
-	int r;
+	int r, i;
 
 	/* one status read a second: progress for the user, nothing faster is needed */
 	for (;;) {
@@ -309,12 +422,18 @@ int restore_instant_finish(struct restore_instant *ri,
 			break;
 		sleep(1);
 	}
+	ri->regions = total;
+	/* the target's own completion event (dm_table_event) */
+	for (i = 0; i < EVENT_WAIT_S * 10 && !kernel_event(ri); i++)
+		usleep(100000);
+	ri->kernel_event = kernel_event(ri);
 	l.len = ri->sectors;
 	snprintf(l.type, sizeof(l.type), "linear");
 	snprintf(l.params, sizeof(l.params), "%s 0", ri->dest);
 	r = dmdev_reload(ri->dm_name, &l, err, errlen);
 	if (r)
 		return r;
+	ri->linear = 1;
 	if (restore_unmap(RESTORE_MAP_NBD, ri->source, terr, sizeof(terr)))
 		snprintf(err, errlen, "hydrated, but %s", terr);
 	drop_meta(ri);
