@@ -94,16 +94,17 @@ static int wipe_superblock(const char *dev, char *err, size_t errlen)
 /*
  * Metadata size. dm-clone.rst gives no formula; dm-clone-metadata.c keeps a
  * superblock, a space map and the hydration bitset as a dm-array of 64-bit
- * words (4 KiB blocks, about 32k regions each), and a transaction shadows
- * every block it changes: 2 x regions/8 bytes plus btree and space-map
- * blocks. 16 MiB + regions/4 bytes is that with ample room (1 TiB at
- * 256 KiB regions: 17 MiB); our file is sparse, so unused room costs nothing.
+ * words (4 KiB blocks of about 32k regions each), and a transaction shadows
+ * every block it changes: 2 x regions/8 bytes plus a few btree and
+ * space-map blocks. 4 MiB + regions/4 bytes is that with ample room (64 GiB
+ * at 64 KiB regions: 4.25 MiB; 1 TiB at 256 KiB regions: 5 MiB). Our own
+ * file is sparse, so the room costs nothing; a --metadata-dev must have it.
  */
 static uint64_t meta_bytes(const struct restore_instant *ri)
 {
 	uint64_t regions = ri->sectors / ri->region_sectors + 1;
 
-	return (16ULL << 20) + ROUND_UP(regions / 4, 4096);
+	return (4ULL << 20) + ROUND_UP(regions / 4, 4096);
 }
 
 /* A sparse file under state_dir on a loop device, sized for the regions. */
@@ -171,7 +172,7 @@ static int dm_has_target(const char *name)
 /* modprobe/insmod, quietly; the tool's complaint (if any) into why. */
 static int run_tool(char *const argv[], char *why, size_t whylen)
 {
-	char out[64], terr[256];
+	char out[64], terr[200];
 	int r = restore_exec(argv, out, sizeof(out), 30, terr, sizeof(terr));
 
 	if (r && why)
@@ -191,7 +192,7 @@ static int run_tool(char *const argv[], char *why, size_t whylen)
 static int load_clone(struct restore_instant *ri)
 {
 	const char *kdir = getenv("CDP_KMOD_DIR");
-	char why[sizeof(ri->fallback) / 2] = "", ko[300];
+	char why[256] = "", why2[256] = "", ko[300];
 	char *mp[] = { "modprobe", "dm-clone", NULL };
 	char *pd[] = { "modprobe", "dm-persistent-data", NULL };
 	char *ins[] = { "insmod", ko, NULL };
@@ -200,23 +201,26 @@ static int load_clone(struct restore_instant *ri)
 		snprintf(ri->module, sizeof(ri->module), "loaded");
 		return 0;
 	}
-	if (!run_tool(mp, why, sizeof(why)) && dm_has_target("clone")) {
+	/* a failing tool does not mean no target: another cdpctl may have won the race */
+	run_tool(mp, why, sizeof(why));
+	if (dm_has_target("clone")) {
 		snprintf(ri->module, sizeof(ri->module), "modprobe dm-clone");
 		return 0;
 	}
 	if (!kdir || !*kdir) {
 		snprintf(ri->fallback, sizeof(ri->fallback),
-			 "dm-clone cannot be loaded (%s; install the module with dkms, or set CDP_KMOD_DIR to a build tree)",
+			 "dm-clone cannot be loaded (%s; install it with dkms, or set CDP_KMOD_DIR to a build tree)",
 			 why);
 		return -ENODEV;
 	}
 	snprintf(ko, sizeof(ko), "%s/dm-clone/dm-clone.ko", kdir);
 	run_tool(pd, NULL, 0);
-	if (!run_tool(ins, why + strlen(why), sizeof(why) - strlen(why)) && dm_has_target("clone")) {
+	run_tool(ins, why2, sizeof(why2));
+	if (dm_has_target("clone")) {
 		snprintf(ri->module, sizeof(ri->module), "insmod %s", ko);
 		return 0;
 	}
-	snprintf(ri->fallback, sizeof(ri->fallback), "dm-clone cannot be loaded (%s)", why);
+	snprintf(ri->fallback, sizeof(ri->fallback), "dm-clone cannot be loaded (%s; %s)", why, why2);
 	return -ENODEV;
 }
 

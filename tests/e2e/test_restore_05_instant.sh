@@ -16,10 +16,12 @@
 # alone (dm device removed, clone unmapped, metadata freed) is compared on
 # the host byte for byte: regions the app did not write equal the snapshot,
 # the ranges it wrote hold its data; and the file system holds both files.
-# timeout: 240
+# Then, with dm-clone unloaded and nothing to load it from, a second restore
+# falls back to dm-mirror, says so and why, and still hydrates correctly.
+# timeout: 300
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/tests/lib/e2e.sh"
-tap_plan 7
+tap_plan 8
 # netns + Ceph sandbox inside it, removed on exit (tests/lib/e2e.sh)
 e2e_setup || { tap_fail "Ceph sandbox"; tap_done; }
 tmp=$E2E_TMP NS=$E2E_NS
@@ -83,13 +85,18 @@ rbd-nbd list-mapped > \$R/mapped 2>&1
 losetup -a > \$R/loops 2>&1
 ls -A /run/cdpstate/clone-meta > \$R/metafiles 2>&1
 grep -w dm_clone /proc/modules > \$R/mods.after
+# the fallback: no dm-clone loaded, none installed, no build tree given
+rmmod dm_clone
+CDP_KMOD_DIR= $TOP/ctl/cdpctl -j -c /run/c.db restore rbd/app --snap s1 --name app-fb \
+	--instant-onto /dev/vdb >\$R/fb.out 2>\$R/fb.err; echo \$? > \$R/fb.rc
 EOG
-vm=$(e2e_vm --timeout 220 --disk "$tmp/dest.img:80M" -- bash "$tmp/guest.sh" 2>&1)
+vm=$(e2e_vm --timeout 280 --disk "$tmp/dest.img:80M" --disk "$tmp/dest2.img:64M" -- bash "$tmp/guest.sh" 2>&1)
 R=$tmp/r
 
 # regions hydrated / total from a clone status line
 hydrated() { awk '$3 == "clone" { print $7 }' "$1" 2>/dev/null; }
-json() { python3 -c "import json,sys; r=json.loads(open(sys.argv[1]).read().splitlines()[int(sys.argv[2])])[0]; print(r.get(sys.argv[3], ''))" "$R/out" "$@" 2>/dev/null; }
+json() { jsonf "$R/out" "$@"; }
+jsonf() { python3 -c "import json,sys; r=json.loads(open(sys.argv[1]).read().splitlines()[int(sys.argv[2])])[0]; print(r.get(sys.argv[3], ''))" "$@" 2>/dev/null; }
 
 if [ "$(json 0 engine)" = dm-clone ] && grep -q "^0 131072 clone .* $(cat "$R/vda.devt" 2>/dev/null) " "$R/table.before" &&
    grep -q dm_clone "$R/mods.after" && [ ! -s "$R/mods.before" ]; then
@@ -176,5 +183,15 @@ if [ -e "$R/mapped" ] && ! grep -q /dev/nbd "$R/mapped" && ! grep -q clone-meta 
 else
 	tap_fail "after hydration the clone is unmapped and the metadata loop device and file are gone"
 	tap_diag "$(cat "$R/mapped" "$R/loops" "$R/metafiles" 2>&1)"
+fi
+
+if [ "$(cat "$R/fb.rc" 2>/dev/null)" = 0 ] && [ "$(jsonf "$R/fb.out" 0 engine)" = dm-mirror ] &&
+   jsonf "$R/fb.out" 0 fallback | grep -q "dm-clone cannot be loaded" &&
+   grep -q "warning: dm-clone cannot be loaded" "$R/fb.err" && cmp -s -n $((64 << 20)) "$tmp/snap.img" "$tmp/dest2.img"; then
+	tap_ok "without a loadable dm-clone: dm-mirror, with the reason in the output, and the disk equals the snapshot"
+	tap_diag "fallback: $(jsonf "$R/fb.out" 0 fallback)"
+else
+	tap_fail "without a loadable dm-clone: dm-mirror, with the reason in the output, and the disk equals the snapshot"
+	tap_diag "$(cat "$R/fb.rc" "$R/fb.out" "$R/fb.err" 2>&1 | grep -v 'hydration [0-9]')"
 fi
 tap_done
