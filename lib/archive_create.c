@@ -223,6 +223,9 @@ static int write_disc(struct create_ctx *x, uint32_t no, const char *addr,
 	progress_start(&prog, title, size);
 	ret = archive_drive_write(d, src, size, tick, &prog, x->err, x->errlen);
 	progress_end(&prog);
+	/* joins libisofs' writer thread: the stream callbacks are done */
+	burn_source_free(src);
+	src = NULL;
 	if (!ret)
 		ret = archive_iso_result(x->w, x->err, x->errlen);
 	r->bytes = size;

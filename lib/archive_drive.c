@@ -14,9 +14,19 @@
 #include <unistd.h>
 #include <libburn/libburn.h>
 
-/* libburn fifo between the ISO producer and the drive: 16 MiB. */
-#define FIFO_CHUNK	2048	/* a sector: libburn wants the source size a multiple */
-#define FIFO_CHUNKS	8192
+/*
+ * No libburn fifo (burn_fifo_source_new) between the ISO producer and the
+ * drive: libisofs' burn_source is a ring buffer already (archive_iso.c sets
+ * its size), read by libburn's writer thread under a mutex and condition
+ * variables. A libburn fifo would add a copy of every byte, a thread that
+ * polls in 50 ms sleeps, and a teardown race: its thread is detached, so
+ * burn_source_free() cannot join it (pthread_join() on a detached thread
+ * fails at once with EINVAL) and frees the fifo while the thread may still
+ * sleep in its "wait for the consumer" loop; waking up, it reads and writes
+ * the freed struct (and can free its buffer a second time), corrupting
+ * whatever was allocated there meanwhile. In about half of our discs the
+ * drive went idle inside that window.
+ */
 #define POLL_US		20000
 
 struct archive_drive {
@@ -227,7 +237,7 @@ int archive_drive_check_blank(struct archive_drive *d, uint64_t need,
 }
 
 /* One data track in one closed session. */
-static struct burn_disc *make_disc(struct burn_source *fifo)
+static struct burn_disc *make_disc(struct burn_source *src)
 {
 	struct burn_disc *disc = burn_disc_create();
 	struct burn_session *session = burn_session_create();
@@ -235,7 +245,7 @@ static struct burn_disc *make_disc(struct burn_source *fifo)
 
 	burn_disc_add_session(disc, session, BURN_POS_END);
 	burn_track_define_data(track, 0, 0, 1, BURN_MODE1);
-	burn_track_set_source(track, fifo);
+	burn_track_set_source(track, src);
 	burn_session_add_track(session, track, BURN_POS_END);
 	/* the session and disc hold references now */
 	burn_track_free(track);
@@ -262,18 +272,12 @@ int archive_drive_write(struct archive_drive *d, struct burn_source *src,
 			uint64_t size, archive_tick_fn tick, void *arg,
 			char *err, size_t errlen)
 {
-	struct burn_source *fifo = burn_fifo_source_new(src, FIFO_CHUNK, FIFO_CHUNKS, 0);
-	struct burn_disc *disc;
+	struct burn_disc *disc = make_disc(src);
 	struct burn_write_opts *o;
 	struct burn_progress p;
 	char reasons[BURN_REASONS_LEN];
 	int ret = 0;
 
-	if (!fifo) {
-		snprintf(err, errlen, "out of memory for the burn fifo");
-		return -ENOMEM;
-	}
-	disc = make_disc(fifo);
 	o = make_opts(d->drive, disc, reasons);
 	if (!o) {
 		snprintf(err, errlen, "drive %s cannot write this medium: %s",
@@ -299,8 +303,9 @@ int archive_drive_write(struct archive_drive *d, struct burn_source *src,
 		ret = -EIO;
 	}
 out:
+	/* drops the track's reference to src; libburn's writer thread set
+	 * the drive idle as its last action on the disc */
 	burn_disc_free(disc);
-	burn_source_free(fifo);
 	return ret;
 }
 

@@ -32,7 +32,11 @@ int archive_drive_check_blank(struct archive_drive *d, uint64_t need,
 uint64_t archive_drive_room(struct archive_drive *d);
 /* Profile of the medium ("BD-R", ...) or "stdio" for a pseudo-drive. */
 const char *archive_drive_medium(const struct archive_drive *d);
-/* Write size bytes from src as one closed session (BD-R: no appending). */
+/*
+ * Write size bytes from src as one closed session (BD-R: no appending).
+ * Returns when the drive is idle again; the caller still owns src and
+ * frees it (for libisofs' source that joins its writer thread).
+ */
 int archive_drive_write(struct archive_drive *d, struct burn_source *src,
 			uint64_t size, archive_tick_fn tick, void *arg,
 			char *err, size_t errlen);

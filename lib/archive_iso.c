@@ -405,8 +405,9 @@ static IsoWriteOpts *write_opts(void)
 	iso_write_opts_set_rockridge(o, 1);
 	iso_write_opts_set_joliet(o, 1);
 	iso_write_opts_set_sort_files(o, 1);
-	/* 16 MiB between libisofs and libburn smooths out source stalls */
-	iso_write_opts_set_fifo_size(o, (16U << 20) / 2048);
+	/* 32 MiB between libisofs and libburn's writer (there is no libburn
+	 * fifo, see archive_drive.c) smooths out source stalls */
+	iso_write_opts_set_fifo_size(o, (32U << 20) / 2048);
 	return o;
 }
 
