@@ -291,7 +291,7 @@ int do_restore(int argc, char **argv)
 	if (r)
 		goto fail;
 	kind = o.map && !strcmp(o.map, "krbd") ? RESTORE_MAP_KRBD : RESTORE_MAP_NBD;
-	if (o.map && restore_map(kind, c.pool, c.clone, dev, sizeof(dev), 60, err, sizeof(err)))
+	if (o.map && restore_map(kind, c.pool, c.clone, &c.krbd, dev, sizeof(dev), 60, err, sizeof(err)))
 		goto fail_kept;
 	if (o.iscsi && restore_iscsi_export(c.pool, c.clone, o.allow, o.portal, &is, err, sizeof(err)))
 		goto fail_kept;

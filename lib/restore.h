@@ -16,6 +16,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include <rados/librados.h>
+
+/* What the kernel rbd driver needs to map an image (restore_krbd.c). */
+struct restore_krbd {
+	int ok;				/* filled: mapping without the rbd tool is possible */
+	char mons[512];			/* ip:port,... */
+	char opts[384];			/* name=,secret=[,ms_mode=] */
+};
 
 struct restore_clone {
 	char pool[128], image[128];	/* the source volume's image */
@@ -25,6 +33,7 @@ struct restore_clone {
 	time_t snap_time;
 	int replaced;			/* --force removed an old image of that name */
 	double ms;			/* connect + protect + clone */
+	struct restore_krbd krbd;	/* for --map krbd, from the same connection */
 };
 
 /*
@@ -54,7 +63,18 @@ enum restore_map_kind { RESTORE_MAP_NBD, RESTORE_MAP_KRBD };
  * for mount. timeout_s bounds the mapping tool.
  */
 int restore_map(enum restore_map_kind kind, const char *pool, const char *image,
+		const struct restore_krbd *krbd,
 		char *dev, size_t devlen, double timeout_s, char *err, size_t errlen);
+
+/*
+ * krbd without the rbd tool. spec: from a connected cluster's config; 0 or
+ * -EAGAIN (k->ok = 0: something this code does not handle). map: 0 with
+ * /dev/rbdN in dev, -EAGAIN when the tool should be used instead, other
+ * -errno with err set.
+ */
+int restore_krbd_spec(rados_t cluster, struct restore_krbd *k);
+int restore_krbd_map(const struct restore_krbd *k, const char *pool, const char *image,
+		     double timeout_s, char *dev, size_t devlen, char *err, size_t errlen);
 int restore_unmap(enum restore_map_kind kind, const char *dev, char *err, size_t errlen);
 
 /*---- iSCSI ----*/

@@ -113,6 +113,8 @@ int restore_clone(const char *pool, const char *image, const char *snap,
 	if (r < 0)
 		snprintf(err, errlen, "cannot clone %s/%s@%s to %s/%s: %s", pool, image, snap, pool,
 			 o->clone, strerror(-r));
+	else
+		restore_krbd_spec(s.cluster, &o->krbd);	/* best effort: else the rbd tool maps */
 out:
 	snap_rbd_close(&s);
 	o->ms = (cdp_mono() - t0) * 1000;

@@ -304,7 +304,7 @@ int restore_instant_start(const char *pool, const char *image, const char *dest,
 	r = dev_size(dest, &dest_bytes, err, errlen);
 	if (r)
 		return r;
-	r = restore_map(RESTORE_MAP_NBD, pool, image, ri->source, sizeof(ri->source), 60, err, errlen);
+	r = restore_map(RESTORE_MAP_NBD, pool, image, NULL, ri->source, sizeof(ri->source), 60, err, errlen);
 	if (r)
 		return r;
 	r = dev_size(ri->source, &src_bytes, err, errlen);

@@ -2,7 +2,8 @@
 /*
  * restore_map.c - map a restored image on this host (restore.h). Mapping
  * has no library: rbd-nbd and `rbd device map` are the tools, and they read
- * the cluster from $CEPH_CONF / CEPH_ARGS like we do.
+ * the cluster from $CEPH_CONF / CEPH_ARGS like we do. krbd is first tried
+ * without the tool (restore_krbd.c).
  */
 #include "restore.h"
 #include "snap_rbd.h"
@@ -34,6 +35,7 @@ static int probe(const char *dev, char *err, size_t errlen)
 }
 
 int restore_map(enum restore_map_kind kind, const char *pool, const char *image,
+		const struct restore_krbd *krbd,
 		char *dev, size_t devlen, double timeout_s, char *err, size_t errlen)
 {
 	char spec[260], tool_err[1024];
@@ -47,6 +49,11 @@ int restore_map(enum restore_map_kind kind, const char *pool, const char *image,
 	char *krbd1[] = { "rbd", "device", "map", "-o", "noudev", spec, NULL };
 	int r;
 
+	if (kind == RESTORE_MAP_KRBD && krbd) {
+		r = restore_krbd_map(krbd, pool, image, timeout_s, dev, devlen, err, errlen);
+		if (r != -EAGAIN)
+			return r ? r : probe(dev, err, errlen);
+	}
 	snap_rbd_env();
 	snprintf(spec, sizeof(spec), "%s/%s", pool, image);
 	r = restore_exec(kind == RESTORE_MAP_NBD ? nbd : krbd2, dev, devlen, timeout_s,

@@ -6,7 +6,7 @@
 #
 # host: `cdpctl restore VOL --snap S` (connect, protect, clone) against a
 #       sandbox on loopback; the host kernel cannot map block devices here.
-# VM:   `cdpctl restore --map nbd` + mount inside the TCG guest (sandbox in a
+# VM:   `cdpctl restore --map nbd|krbd` + mount inside the TCG guest (sandbox in a
 #       netns), i.e. command start to a mounted file system.
 # Prints one line per run and the medians. Root; `make user` first.
 set -uo pipefail
@@ -63,26 +63,28 @@ done
 "$TOP/scripts/ceph/stop.sh" "$tmp/ceph" >/dev/null 2>&1
 [ "$VM" = 1 ] || exit 0
 
-echo "# VM: restore --map nbd + mount, sandbox in a netns, TCG guest"
+echo "# VM: restore --map nbd|krbd + mount, sandbox in a netns, TCG guest"
 "$TOP/scripts/vm/netns.sh" create "$NS" 10.231.0.1/24 >/dev/null || exit 1
 out=$("$TOP/scripts/ceph/start.sh" "$tmp/ceph2" --netns "$NS" --addr 10.231.0.1 2>&1) || { echo "$out"; exit 1; }
 eval "$(grep -E '^[A-Z_]+=' <<< "$out")"
 make_images "$CEPH_CONF" ip netns exec "$NS"
 cat > "$tmp/guest.sh" <<EOG
 export CEPH_CONF=$CEPH_CONF
-modprobe nbd; mkdir -p /mnt/r
+modprobe nbd; modprobe rbd; mkdir -p /mnt/r
 $TOP/ctl/cdpctl -c /run/c.db restore rbd/rto1G --snap nosuch >/dev/null 2>&1	# warm-up
-for i in \$(seq $RUNS); do for s in 1G 64G; do
+# timed: command start to a mounted file system; text output, no
+# interpreter started inside the window
+for i in \$(seq $RUNS); do for MAP in nbd krbd; do for s in 1G 64G; do
 	t0=\$(date +%s.%N)
-	dev=\$($TOP/ctl/cdpctl -c /run/c.db -j restore rbd/rto\$s --snap s --name v\$s\$i --map nbd |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["device"])')
+	dev=\$($TOP/ctl/cdpctl -c /run/c.db restore rbd/rto\$s --snap s --name \$MAP\$s\$i --map \$MAP |
+		grep -o '/dev/[a-z]*[0-9]*' | head -n1)
 	mount -o ro \$dev /mnt/r && t1=\$(date +%s.%N) && umount /mnt/r
-	rbd-nbd unmap \$dev
-	awk -v a="\$t0" -v b="\$t1" -v s=\$s 'BEGIN {printf "vm %s %.3f\n", s, b - a}' >> $tmp/vm.txt
-done; done
+	if [ \$MAP = nbd ]; then rbd-nbd unmap \$dev; else rbd device unmap -o noudev \$dev; fi
+	awk -v a="\$t0" -v b="\$t1" -v s=\$s -v m=\$MAP 'BEGIN {printf "vm %s %s %.3f\\n", m, s, b - a}' >> $tmp/vm.txt
+done; done; done
 EOG
 "$TOP/scripts/vm/run.sh" --timeout 900 --netns "$NS" --work "$tmp" -- bash "$tmp/guest.sh" >/dev/null 2>&1
-for s in 1G 64G; do
-	awk -v s=$s '$2 == s {printf "vm %s run: %s s\n", s, $3}' "$tmp/vm.txt"
-	echo "vm $s median: $(awk -v s=$s '$2 == s {print $3}' "$tmp/vm.txt" | median) s"
-done
+for m in nbd krbd; do for s in 1G 64G; do
+	awk -v s=$s -v m=$m '$2 == m && $3 == s {printf "vm --map %s %s run: %s s\n", m, s, $4}' "$tmp/vm.txt"
+	echo "vm --map $m $s median: $(awk -v s=$s -v m=$m '$2 == m && $3 == s {print $4}' "$tmp/vm.txt" | median) s"
+done; done

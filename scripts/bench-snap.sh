@@ -6,13 +6,13 @@
 # modes see the same load. Prints p50/p99/max of freeze_ms (FIFREEZE to
 # FITHAW: what the application waits for), mark_ms and sync_ms per mode.
 #   sudo scripts/bench-snap.sh [SNAPSHOTS_PER_MODE] [FIO_RATE]
-# Defaults: 20 snapshots per mode, fio buffered random writes at 2m/s.
+# Defaults: 20 snapshots per mode, fio buffered random writes at 512 KiB/s.
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
 . tests/lib/e2e.sh
 e2e_setup || exit 1
-n=${1:-20} rate=${2:-2m}
+n=${1:-20} rate=${2:-512k}
 out=$(e2e_vm --timeout $((300 + n * 2 * 20)) --disk "$E2E_TMP/s.img:256M" \
 	-- env BENCH_SNAPS="$n" BENCH_RATE="$rate" scripts/bench-snap-guest.sh 2>&1)
 rc=$?

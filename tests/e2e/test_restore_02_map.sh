@@ -1,13 +1,14 @@
 #!/bin/bash
 # restore --map in the VM, timed from the command's start to a mounted file
 # system (the RTO), for a 1 GiB and a 64 GiB (sparse) ext4 image, with
-# rbd-nbd (krbd: test_restore_03_krbd.sh). Content is checked through the mount.
+# rbd-nbd and with krbd (rbd device map -o noudev, msgr2), in one VM boot.
+# Content is checked through the mount.
 # Timings (TCG guest on a shared host: compare sizes, not absolute values)
 # are printed as diagnostics; scripts/bench-restore.sh runs the same.
-# timeout: 175
+# timeout: 300
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/tests/lib/e2e.sh"
-tap_plan 2
+tap_plan 4
 # netns + Ceph sandbox inside it, removed on exit (tests/lib/e2e.sh)
 e2e_setup || { tap_fail "Ceph sandbox"; tap_done; }
 tmp=$E2E_TMP NS=$E2E_NS
@@ -30,8 +31,9 @@ $TOP/ctl/cdpctl -c /run/c.db restore rbd/rto1G --snap nosuch >/dev/null 2>&1
 rto() {	# SIZE KIND
 	local t0 t1 dev
 	t0=\$(date +%s.%N)
-	dev=\$(timeout 120 $TOP/ctl/cdpctl -c /run/c.db -j restore rbd/rto\$1 --snap s --name r\$1\$2 --map \$2 |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["device"])') || return 1
+	dev=\$(timeout 120 $TOP/ctl/cdpctl -c /run/c.db restore rbd/rto\$1 --snap s --name r\$1\$2 --map \$2 |
+		grep -o '/dev/[a-z]*[0-9]*' | head -n1)
+	[ -b "\$dev" ] || return 1
 	mount -o ro \$dev /mnt/r || return 1
 	t1=\$(date +%s.%N)
 	sha256sum < /mnt/r/data > \$R/sum.\$1\$2
@@ -42,10 +44,12 @@ rto() {	# SIZE KIND
 }
 rto 1G nbd
 rto 64G nbd
+rto 1G krbd
+rto 64G krbd
 EOG
-vm=$("$TOP/scripts/vm/run.sh" --timeout 165 --netns "$NS" --work "$tmp" -- bash "$tmp/guest.sh" 2>&1)
+vm=$("$TOP/scripts/vm/run.sh" --timeout 280 --netns "$NS" --work "$tmp" -- bash "$tmp/guest.sh" 2>&1)
 R=$tmp/r
-for k in 1Gnbd 64Gnbd; do
+for k in 1Gnbd 64Gnbd 1Gkrbd 64Gkrbd; do
 	t=$(awk -v s="${k%%[nk]*}" -v m="${k#*G}" '$1==s && $2==m {print $3}' "$R/rto" 2>/dev/null)
 	if [ -e "$R/ok.$k" ]; then
 		tap_ok "restore --map ${k#*G} of the ${k%%[nk]*} image: mounted, content equal, RTO ${t} s"
