@@ -24,8 +24,8 @@
  * fails at once with EINVAL) and frees the fifo while the thread may still
  * sleep in its "wait for the consumer" loop; waking up, it reads and writes
  * the freed struct (and can free its buffer a second time), corrupting
- * whatever was allocated there meanwhile. In about half of our discs the
- * drive went idle inside that window.
+ * whatever was allocated there meanwhile. The drive went idle inside that
+ * window on 10 of 15 discs measured (small discs, 3 per archive).
  */
 #define POLL_US		20000
 
