@@ -430,8 +430,11 @@ static int serve(struct worker *w)
 			refresh(w);
 			w->last_list = cdp_mono();
 		}
-		if (count == 0)
+		if (count == 0) {
 			idle_wait(w);
+			/* a sync-mode writer waits for this ACK: not for another FETCH first */
+			ack_progress(w, 0);
+		}
 	}
 	/* clean stop: make what we have durable and ACK it */
 	if (!rbd_apply_sync(w->ap))
