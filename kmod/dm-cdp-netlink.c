@@ -460,32 +460,33 @@ static int cdp_nl_fetch_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		return -EMSGSIZE;
 	}
 	for (;;) {
-		bool whole;
-
 		spin_lock_irqsave(&cdp->lock, flags);
 		rec = __find_rec(cdp, a[FA_SEQ]);
-		if (!rec) {
-			/* Caught up: the next record triggers a NOTIFY. */
+		if (!rec)	/* caught up: the next record triggers a NOTIFY */
 			cdp->want_notify = true;
-			spin_unlock_irqrestore(&cdp->lock, flags);
+		spin_unlock_irqrestore(&cdp->lock, flags);
+		if (!rec) {
 			a[FA_DONE] = 1;
 			break;
 		}
+		/*
+		 * Copy without cdp->lock: the write path and end_io (irq) take
+		 * it for every bio, and a payload copy under it with irqs off
+		 * stalls them. @rec stays: a queued record is freed only by ACK
+		 * or by teardown, and both need cdp_vols_mutex, held here; its
+		 * header and pages do not change once queued.
+		 */
 		if (rec->seq != a[FA_SEQ]) {
 			a[FA_SEQ] = rec->seq;
 			a[FA_OFF] = 0;
 		}
 		r = put_piece(skb, rec, a[FA_OFF]);
-		if (r >= 0) {
-			a[FA_OFF] += r;
-			a[FA_SENT] += r;
-			whole = a[FA_OFF] >= rec_data_len(rec);
-		}
-		spin_unlock_irqrestore(&cdp->lock, flags);
 		if (r < 0)
 			break;
+		a[FA_OFF] += r;
+		a[FA_SENT] += r;
 		n++;
-		if (!whole)
+		if (a[FA_OFF] < rec_data_len(rec))
 			break;		/* skb full mid-record: next skb */
 		a[FA_SEQ]++;
 		a[FA_OFF] = 0;

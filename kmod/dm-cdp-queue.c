@@ -145,18 +145,37 @@ void __cdp_enqueue(struct cdp *cdp, struct cdp_rec *rec)
 	}
 }
 
-/* Lock held: unlink an acked record, drop its region ref, free it. */
-static void __cdp_retire(struct cdp *cdp, struct cdp_rec *rec)
+/*
+ * Lock held: unlink an acked record, drop its region ref, give its pages
+ * back to the pool. The header goes to @gone, freed after the unlock.
+ */
+static void __cdp_retire(struct cdp *cdp, struct cdp_rec *rec,
+			 struct list_head *gone)
 {
+	unsigned int i;
+
 	if (cdp->fetch_hint == rec)
 		cdp->fetch_hint = NULL;
-	list_del(&rec->list);
+	list_move_tail(&rec->list, gone);
 	cdp->queued_records--;
 	cdp->queued_bytes -= rec->nr_pages ? rec->len : 0;
 	if (rec->region != CDP_NO_REGION)
 		cdp->refs[rec->region]--;
-	__cdp_rec_free(cdp, rec);
+	for (i = 0; i < rec->nr_pages; i++)
+		cdp->pool[cdp->pool_free++] = rec->pages[i];
+	rec->nr_pages = 0;
 }
+
+static void cdp_free_retired(struct list_head *gone)
+{
+	struct cdp_rec *rec, *tmp;
+
+	list_for_each_entry_safe(rec, tmp, gone, list)
+		kfree(rec);
+}
+
+/* Records retired per hold of cdp->lock in cdp_ack (irqs are off). */
+#define CDP_ACK_BATCH 64
 
 /*
  * The consumer made every record <= @seq durable. Frees them, completes the
@@ -164,10 +183,12 @@ static void __cdp_retire(struct cdp *cdp, struct cdp_rec *rec)
  */
 int cdp_ack(struct cdp *cdp, u64 seq)
 {
-	struct cdp_rec *rec, *tmp;
+	struct cdp_rec *rec;
 	struct bio_list done;
 	unsigned long flags;
 	struct bio *bio;
+	LIST_HEAD(gone);
+	bool more;
 
 	bio_list_init(&done);
 	spin_lock_irqsave(&cdp->lock, flags);
@@ -177,17 +198,34 @@ int cdp_ack(struct cdp *cdp, u64 seq)
 	}
 	if (seq > cdp->acked_seq)
 		cdp->acked_seq = seq;
-	list_for_each_entry_safe(rec, tmp, &cdp->queue, list) {
-		if (rec->seq > seq)
-			break;
-		if (rec->sync_io) {
-			bio_list_add(&done, dm_bio_from_per_bio_data(rec->sync_io,
-					sizeof(struct cdp_io)));
-			cdp->sync_waiting--;
+	/*
+	 * Retire in batches, freeing headers outside the lock: the write path
+	 * and end_io wait for cdp->lock, an ack of thousands of records must
+	 * not hold it (irqs off) for all of them.
+	 */
+	do {
+		unsigned int n = 0;
+
+		more = false;
+		while ((rec = list_first_entry_or_null(&cdp->queue, struct cdp_rec, list)) &&
+		       rec->seq <= seq) {
+			if (n++ == CDP_ACK_BATCH) {
+				more = true;
+				break;
+			}
+			if (rec->sync_io) {
+				bio_list_add(&done, dm_bio_from_per_bio_data(rec->sync_io,
+						sizeof(struct cdp_io)));
+				cdp->sync_waiting--;
+			}
+			__cdp_retire(cdp, rec, &gone);
 		}
-		__cdp_retire(cdp, rec);
-	}
-	spin_unlock_irqrestore(&cdp->lock, flags);
+		spin_unlock_irqrestore(&cdp->lock, flags);
+		cdp_free_retired(&gone);
+		INIT_LIST_HEAD(&gone);
+		if (more)
+			spin_lock_irqsave(&cdp->lock, flags);
+	} while (more);
 
 	while ((bio = bio_list_pop(&done)))
 		bio_endio(bio);
@@ -224,9 +262,11 @@ void cdp_drop_queue(struct cdp *cdp)
 {
 	struct cdp_rec *rec, *tmp;
 	unsigned long flags;
+	LIST_HEAD(gone);
 
 	spin_lock_irqsave(&cdp->lock, flags);
 	list_for_each_entry_safe(rec, tmp, &cdp->queue, list)
-		__cdp_retire(cdp, rec);
+		__cdp_retire(cdp, rec, &gone);
 	spin_unlock_irqrestore(&cdp->lock, flags);
+	cdp_free_retired(&gone);
 }

@@ -13,6 +13,14 @@
  * and MARK markers (and when idle or every --ack-bytes). Any record out of
  * order is an error (exit 3).
  *
+ * A block-device replica is written with O_DIRECT through Linux AIO
+ * (io_submit, --qd writes in flight): no page-cache copy, no writeback
+ * kworker. Writes in flight never overlap (a record overlapping one in
+ * flight waits for all of them), DISCARD/WRITE_ZEROES and every sync point
+ * wait for all of them, and fdatasync (a cache flush) comes after that: the
+ * replica's content at a FLUSH marker and what is acked are exactly what
+ * in-order pwrite gives.
+ *
  * Signals: SIGTERM/SIGINT stop after the current batch (ack, detach);
  * SIGUSR1 asks to exit once the volume is fully in sync (state
  * replicating, nothing queued, nothing to resync, everything acked).
@@ -27,6 +35,10 @@
  *                     records gather N ms before fetching (less CPU per
  *                     record, more lag; FLUSH markers still sync at once)
  *   --log FILE        append "seq op sector len flags" per applied record
+ *   --qd N            O_DIRECT writes in flight (block devices; default 32)
+ *   --buffered        plain pwrite through the page cache, also for devices
+ *   --discard-data    profiling only: ack WRITE records without writing them
+ *                     (the replica is then NOT a copy)
  *   --check-prefix SECTOR:N
  *                     at every FLUSH marker check that the N 4 KiB blocks at
  *                     SECTOR of the replica hold a gap-free prefix of blocks
@@ -45,14 +57,34 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/aio_abi.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include "nl.h"
 
+#define AIO_QD_MAX 256
+
+/* One O_DIRECT write in flight (or waiting for io_submit). */
+struct aio_slot {
+	struct iocb cb;
+	uint64_t start, end;		/* byte range on the replica */
+	void *buf;			/* page-aligned staging copy */
+	size_t cap;
+	int busy;
+};
+
 struct consumer {
 	const char *volume;
-	int fd;
+	int fd;				/* O_DIRECT when direct */
+	int bfd;			/* buffered: zero-out fallback, prefix reads */
 	int is_blk;
+	int direct;
+	int discard_data;
+	aio_context_t aio;
+	unsigned int qd, inflight, npending;
+	struct aio_slot slots[AIO_QD_MAX];
+	struct iocb *pending[AIO_QD_MAX];
 	struct cdp_nl *nl;		/* attach/fetch/ack */
 	struct cdp_nl *ev;		/* events (NOTIFY wakes us) */
 	FILE *log;
@@ -76,6 +108,132 @@ struct consumer {
 
 static volatile sig_atomic_t stop_now, stop_synced;
 
+/*----------------------------------------------------------------
+ * O_DIRECT writes through Linux AIO
+ *--------------------------------------------------------------*/
+static void aio_fail(const char *what, int err)
+{
+	fprintf(stderr, "cdp-consume: replica %s: %s\n", what, strerror(err));
+	exit(2);
+}
+
+static void aio_submit_pending(struct consumer *c)
+{
+	unsigned int done = 0;
+
+	while (done < c->npending) {
+		long r = syscall(__NR_io_submit, c->aio, (long)(c->npending - done),
+				 c->pending + done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			aio_fail("io_submit", r < 0 ? errno : EIO);
+		done += r;
+	}
+	c->npending = 0;
+}
+
+/* Reap at least @min completions. */
+static void aio_reap(struct consumer *c, unsigned int min)
+{
+	struct io_event ev[AIO_QD_MAX];
+
+	while (min) {
+		long i, n = syscall(__NR_io_getevents, c->aio, (long)min, (long)c->qd, ev, NULL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			aio_fail("io_getevents", n < 0 ? errno : EIO);
+		for (i = 0; i < n; i++) {
+			struct aio_slot *s = &c->slots[ev[i].data];
+
+			if (ev[i].res != (__s64)s->cb.aio_nbytes)
+				aio_fail("write", ev[i].res < 0 ? (int)-ev[i].res : EIO);
+			s->busy = 0;
+			c->inflight--;
+		}
+		min = (unsigned int)n >= min ? 0 : min - (unsigned int)n;
+	}
+}
+
+/* Every write applied so far has completed. */
+static void aio_wait_all(struct consumer *c)
+{
+	if (!c->direct)
+		return;
+	aio_submit_pending(c);
+	if (c->inflight)
+		aio_reap(c, c->inflight);
+}
+
+static int aio_overlaps(struct consumer *c, uint64_t start, uint64_t end)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->qd; i++)
+		if (c->slots[i].busy && c->slots[i].start < end && start < c->slots[i].end)
+			return 1;
+	return 0;
+}
+
+static void aio_write(struct consumer *c, const void *data, uint32_t len, uint64_t off)
+{
+	struct aio_slot *s = NULL;
+	unsigned int i;
+
+	if (aio_overlaps(c, off, off + len))
+		aio_wait_all(c);	/* the later write must land last */
+	if (c->inflight == c->qd) {
+		aio_submit_pending(c);
+		aio_reap(c, 1);
+	}
+	for (i = 0; i < c->qd && !s; i++)
+		if (!c->slots[i].busy)
+			s = &c->slots[i];
+	if (s->cap < len) {
+		free(s->buf);
+		s->cap = (len + 4095) & ~(size_t)4095;
+		if (posix_memalign(&s->buf, 4096, s->cap))
+			aio_fail("buffer", ENOMEM);
+	}
+	memcpy(s->buf, data, len);
+	memset(&s->cb, 0, sizeof(s->cb));
+	s->cb.aio_data = (__u64)(s - c->slots);
+	s->cb.aio_lio_opcode = IOCB_CMD_PWRITE;
+	s->cb.aio_fildes = (__u32)c->fd;
+	s->cb.aio_buf = (__u64)(uintptr_t)s->buf;
+	s->cb.aio_nbytes = len;
+	s->cb.aio_offset = (__s64)off;
+	s->start = off;
+	s->end = off + len;
+	s->busy = 1;
+	c->inflight++;
+	c->pending[c->npending++] = &s->cb;
+	if (c->npending >= c->qd / 2)
+		aio_submit_pending(c);
+}
+
+/* O_DIRECT + AIO for block devices; 0 if the replica stays buffered. */
+static int aio_open(struct consumer *c, const char *path)
+{
+	int fd;
+
+	if (!c->is_blk || !c->qd)
+		return 0;
+	fd = open(path, O_RDWR | O_DIRECT);
+	if (fd < 0)
+		return 0;
+	if (syscall(__NR_io_setup, (long)c->qd, &c->aio)) {
+		close(fd);
+		return 0;
+	}
+	c->fd = fd;
+	c->direct = 1;
+	return 1;
+}
+
 static void on_term(int sig)
 {
 	(void)sig;
@@ -93,6 +251,7 @@ static int zero_range(struct consumer *c, uint64_t off, uint64_t len, int punch)
 	static char zeros[1 << 16];
 	uint64_t range[2] = { off, len };
 
+	aio_wait_all(c);	/* in order after every write before it */
 	if (c->is_blk) {
 		if (!ioctl(c->fd, BLKZEROOUT, range))
 			return 0;
@@ -106,7 +265,7 @@ static int zero_range(struct consumer *c, uint64_t off, uint64_t len, int punch)
 	/* No zero-out support: write zeroes. */
 	while (len) {
 		size_t n = len < sizeof(zeros) ? len : sizeof(zeros);
-		ssize_t w = pwrite(c->fd, zeros, n, (off_t)off);
+		ssize_t w = pwrite(c->bfd, zeros, n, (off_t)off);
 
 		if (w <= 0)
 			return -errno;
@@ -141,6 +300,7 @@ static int sync_applied(struct consumer *c)
 {
 	if (c->applied_seq <= c->synced_seq)
 		return 0;
+	aio_wait_all(c);
 	if (fdatasync(c->fd)) {
 		fprintf(stderr, "cdp-consume: fdatasync: %s\n", strerror(errno));
 		return -errno;
@@ -197,7 +357,7 @@ static void check_prefix(struct consumer *c, uint64_t seq)
 		off_t off = (off_t)(c->prefix_sector * 512 + i * 4096);
 		int valid;
 
-		if (pread(c->fd, blk, sizeof(blk), off) != (ssize_t)sizeof(blk)) {
+		if (pread(c->bfd, blk, sizeof(blk), off) != (ssize_t)sizeof(blk)) {
 			fprintf(stderr, "cdp-consume: prefix check read: %s\n", strerror(errno));
 			exit(4);
 		}
@@ -234,7 +394,10 @@ static int apply(const struct cdp_record *rec, void *arg)
 	}
 	switch (rec->op) {
 	case CDP_OP_WRITE:
-		r = write_all(c->fd, rec->data, rec->len, (off_t)off);
+		if (c->direct && !c->discard_data)
+			aio_write(c, rec->data, rec->len, off);
+		else if (!c->discard_data)
+			r = write_all(c->fd, rec->data, rec->len, (off_t)off);
 		c->n_write++;
 		c->bytes += rec->len;
 		c->unsynced_bytes += rec->len;
@@ -276,8 +439,10 @@ static int apply(const struct cdp_record *rec, void *arg)
 	}
 	if (rec->op == CDP_OP_FLUSH || rec->op == CDP_OP_MARK) {
 		rec->op == CDP_OP_FLUSH ? c->n_flush++ : c->n_mark++;
-		if (c->prefix_blocks)
+		if (c->prefix_blocks) {
+			aio_wait_all(c);
 			check_prefix(c, rec->seq);
+		}
 		return sync_applied(c);
 	}
 	if (c->unsynced_bytes >= c->ack_bytes)
@@ -323,6 +488,8 @@ static int run(struct consumer *c, int exit_synced)
 
 		r = cdp_nl_fetch(c->nl, c->volume, c->applied_seq, c->max_bytes,
 				 apply, c, &n);
+		if (c->direct)
+			aio_submit_pending(c);
 		if (r == -ENOTCONN) {
 			/* A table reload made a new target instance: attach to it. */
 			if (sync_applied(c) || attach(c))
@@ -379,6 +546,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: cdp-consume [--max-bytes N] [--ack-bytes N] [--exit-synced] [--no-ack]\n"
 		"                   [--max-records N] [--log FILE] [--check-prefix SECTOR:N]\n"
+		"                   [--batch-ms N] [--qd N] [--buffered] [--discard-data]\n"
 		"                   VOLUME REPLICA\n"
 		"       cdp-consume --list\n"
 		"       cdp-consume --mark VOLUME\n"
@@ -398,12 +566,15 @@ int main(int argc, char **argv)
 		{ "check-prefix", required_argument, NULL, 'p' },
 		{ "delay-ack-ms", required_argument, NULL, 'd' },
 		{ "batch-ms", required_argument, NULL, 'B' },
+		{ "qd", required_argument, NULL, 'q' },
+		{ "buffered", no_argument, NULL, 'u' },
+		{ "discard-data", no_argument, NULL, 'D' },
 		{ "list", no_argument, NULL, 'L' },
 		{ "mark", no_argument, NULL, 'M' },
 		{ "monitor", no_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct consumer c = { .fd = -1, .ack_bytes = 4 << 20 };
+	struct consumer c = { .fd = -1, .bfd = -1, .ack_bytes = 4 << 20, .qd = 32 };
 	int o, exit_synced = 0, list = 0, mark = 0, monitor = 0, r;
 	struct sigaction sa = { .sa_handler = on_term };
 	struct stat st;
@@ -429,6 +600,13 @@ int main(int argc, char **argv)
 				usage();
 			break;
 		case 'B': c.batch_ms = strtoul(optarg, NULL, 0); break;
+		case 'q':
+			c.qd = strtoul(optarg, NULL, 0);
+			if (c.qd < 1 || c.qd > AIO_QD_MAX)
+				usage();
+			break;
+		case 'u': c.qd = 0; break;
+		case 'D': c.discard_data = 1; break;
 		case 'd': c.delay_ack_ms = strtoul(optarg, NULL, 0); break;
 		case 'L': list = 1; break;
 		case 'M': mark = 1; break;
@@ -485,6 +663,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	c.is_blk = S_ISBLK(st.st_mode);
+	c.bfd = c.fd;
+	aio_open(&c, argv[optind + 1]);
 	r = cdp_nl_open(&c.ev);
 	if (!r)
 		r = cdp_nl_subscribe(c.ev);
@@ -511,6 +691,10 @@ int main(int argc, char **argv)
 		fclose(c.log);
 	cdp_nl_close(c.ev);
 	cdp_nl_close(c.nl);
-	close(c.fd);
+	if (c.direct) {
+		syscall(__NR_io_destroy, c.aio);
+		close(c.fd);
+	}
+	close(c.bfd);
 	return r;
 }
