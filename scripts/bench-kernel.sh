@@ -6,15 +6,25 @@
 # metadata writes per 1000 data writes; results go to docs/BENCHMARKS.md
 # by hand.
 #   scripts/bench-kernel.sh [RUNTIME_SEC]      (default 10 s per job)
+# Disks: origin and meta are sparse files in a temp dir on the host's disk
+# (cache=none, the same for the linear and the cdp runs); the consumer's
+# replica is a sparse file on the host's tmpfs (BENCH_REPLICA_DIR, default
+# /dev/shm): on this rig all disks share one host disk, and a replica on it
+# halves the origin's IOPS, which a real replica (another host) does not.
+# The host's load average is printed with the results: on a shared host
+# the ratios move with it.
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+rdir=$(mktemp -d "${BENCH_REPLICA_DIR:-/dev/shm}/cdp-bench.XXXXXX") || exit 1
+trap 'rm -rf "$tmp" "$rdir"' EXIT
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 make -s -C "$TOP" kmod tests/tools/cdp-consume >/dev/null 2>&1 || { echo "bench-kernel: build failed (make kmod user)" >&2; exit 1; }
 out=$(BENCH_RUNTIME=${1:-10} "$TOP/scripts/vm/run.sh" --timeout 900 \
-	--disk "$tmp/o.img:1G" --disk "$tmp/m.img:8M" --disk "$tmp/r.img:1G" \
+	--disk "$tmp/o.img:1G" --disk "$tmp/m.img:8M" --disk "$rdir/r.img:1G" \
 	-- env BENCH_RUNTIME="${1:-10}" BENCH_CONSUMER_OPTS="${BENCH_CONSUMER_OPTS:---batch-ms 100}" tests/kernel/guest/bench.sh 2>&1)
 rc=$?
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
 # The whole guest console (kernel log included) for a post mortem.
 echo "$out" > "${BENCH_LOG:-/tmp/cdp-bench-kernel.log}"
 grep -E '^(BENCH|#)' <<< "$out"
@@ -27,6 +37,7 @@ for l in lines:
     k, *rest = l.split()[1:]
     v[k] = rest
 print()
+print("host load average: before $load0, after $load1 ($(nproc) CPUs); guest: ${CDP_VM_SMP:-1} vCPU(s)")
 print("%-16s %12s %12s %8s" % ("job", "dm-linear", "cdp", "ratio"))
 for job, idx, unit, higher in (("rand4k_qd32", 0, "IOPS", 1), ("rand4k_qd1", 0, "IOPS", 1),
                                ("rand4k_qd1", 2, "p99 us", 0), ("seq1m", 1, "MB/s", 1)):
