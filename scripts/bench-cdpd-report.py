@@ -2,7 +2,28 @@
 """Turn the BENCH lines of bench-cdpd-guest.sh into ratios (stdin -> stdout)."""
 import sys
 
+samples = []  # (t, last_seq, acked_seq) of the RPO phase
+
+
+def rpo(samples):
+    """Age of the oldest unacked write at each sample: the write after
+    acked_seq appeared no earlier than the sample before the first one whose
+    last_seq passed acked_seq (conservative: rounds the age up)."""
+    lags = []
+    for i, (t, last, acked) in enumerate(samples):
+        if acked >= last:
+            lags.append(0.0)
+            continue
+        j = next(j for j in range(i + 1) if samples[j][1] > acked)
+        lags.append(t - samples[max(0, j - 1)][0])
+    return sorted(lags)
+
+
 for line in sys.stdin:
+    if line.startswith("BENCHS "):
+        w = line.split()
+        samples.append((float(w[1]), int(w[2]), int(w[3])))
+        continue
     if not line.startswith("BENCH "):
         continue
     w = line.split()[1:]
@@ -14,8 +35,14 @@ for line in sys.stdin:
               "IOPS %.2fx (goal >= 2x), p99 %.2fx (goal <= 0.5x)" % (name, ci, cp, di, dp, ci / di, cp / dp))
     elif name == "apply_64k":
         c, r = float(kv["cdpd_s"]), float(kv["rbd_bench_s"])
-        print("apply 48 MiB of 64K writes: cdpd %.1f s, rbd bench %.1f s: rate %.2fx (goal >= 0.90x)" % (c, r, r / c))
+        print("apply 48 MiB of 64K writes: cdpd %.2f s (+%s s connect/attach), rbd bench %.2f s: rate %.2fx (goal >= 0.90x)"
+              % (c, kv.get("cdpd_start_s", "?"), r, r / c))
     elif name == "rpo_async":
-        print("async RPO at half load: " + " ".join(w[1:]))
+        lags = rpo(samples)
+        if lags:
+            p99 = lags[min(len(lags) - 1, int(len(lags) * 0.99))]
+            print("async RPO at %s IOPS of 16K (half the cluster's ingest): lag p99 %.2f s, max %.2f s, "
+                  "mean %.2f s over %d samples (goal p99 <= 1 s)"
+                  % (kv["load_iops"], p99, lags[-1], sum(lags) / len(lags), len(lags)))
     elif name == "cdpd_rss_kib":
         print("cdpd peak RSS %d MiB with queue_mb %s (goal <= queue + 64 MiB)" % (int(w[1]) // 1024, w[3] if len(w) > 3 else "?"))

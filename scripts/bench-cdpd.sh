@@ -2,15 +2,18 @@
 # cdpd benchmarks in one VM boot against one Ceph sandbox (ratios within
 # the run): sync mode vs a dm raid1 of a local disk + rbd-nbd; cdpd
 # draining a backlog vs rbd bench; async lag (RPO) under a steady load at
-# half of the sustained rate; cdpd RSS under load.
+# half of the cluster's ingest; cdpd RSS under load.
 #   sudo scripts/bench-cdpd.sh [RUNTIME_SECONDS]
+# The guest's whole output goes to $BENCH_LOG (default
+# /tmp/bench-cdpd-guest.log) as it runs; CDP_VM_SMP=N gives the guest N vCPUs.
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
 . tests/lib/e2e.sh
 e2e_setup || exit 1
-out=$(BENCH_RUNTIME=${1:-20} e2e_vm --timeout 1500 --disk "$E2E_TMP/s.img:128M" \
+LOG=${BENCH_LOG:-/tmp/bench-cdpd-guest.log}
+BENCH_RUNTIME=${1:-20} e2e_vm --timeout 1500 --disk "$E2E_TMP/s.img:128M" \
 	--disk "$E2E_TMP/a.img:128M" --disk "$E2E_TMP/d.img:128M" \
-	-- env BENCH_RUNTIME="${1:-20}" scripts/bench-cdpd-guest.sh 2>&1)
-echo "$out" | grep -E '^(BENCH|#)' 
-echo "$out" | python3 "$TOP/scripts/bench-cdpd-report.py"
+	-- env BENCH_RUNTIME="${1:-20}" scripts/bench-cdpd-guest.sh > "$LOG" 2>&1
+grep -E '^(BENCH |#)' "$LOG"
+python3 "$TOP/scripts/bench-cdpd-report.py" < "$LOG"
