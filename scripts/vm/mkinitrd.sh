@@ -25,5 +25,7 @@ for m in $MODS; do
 	echo "$m" >> "$tmp/modules.order"
 done
 install -m 0755 "$HERE/init.sh" "$tmp/init"
-(cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT.tmp"
-mv "$OUT.tmp" "$OUT"
+# a private temporary name: two VMs starting at once on a cold cache both
+# build it, and each rename is atomic
+(cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT.tmp.$$"
+mv -f "$OUT.tmp.$$" "$OUT"
