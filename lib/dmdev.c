@@ -170,35 +170,37 @@ int dmdev_status(const char *name, struct dm_line *l, char *err, size_t errlen)
 	return first_line(DM_DEVICE_STATUS, name, l, err, errlen);
 }
 
-int dmdev_event_nr(const char *name, uint32_t *nr)
+/* DM_DEVICE_INFO of an existing device: 0, -ENODEV or -ENOMEM. */
+static int dev_info(const char *name, struct dm_info *info)
 {
 	struct dm_task *t = task(DM_DEVICE_INFO, name);
-	struct dm_info info;
 	int r = -ENODEV;
 
 	if (!t)
 		return -ENOMEM;
-	if (dm_task_run(t) && dm_task_get_info(t, &info) && info.exists) {
-		*nr = info.event_nr;
+	if (dm_task_run(t) && dm_task_get_info(t, info) && info->exists)
 		r = 0;
-	}
 	dm_task_destroy(t);
+	return r;
+}
+
+int dmdev_event_nr(const char *name, uint32_t *nr)
+{
+	struct dm_info info;
+	int r = dev_info(name, &info);
+
+	if (!r)
+		*nr = info.event_nr;
 	return r;
 }
 
 int dmdev_devt(const char *name, char *buf, size_t len)
 {
-	struct dm_task *t = task(DM_DEVICE_INFO, name);
 	struct dm_info info;
-	int r = -ENODEV;
+	int r = dev_info(name, &info);
 
-	if (!t)
-		return -ENOMEM;
-	if (dm_task_run(t) && dm_task_get_info(t, &info) && info.exists) {
+	if (!r)
 		snprintf(buf, len, "%u:%u", info.major, info.minor);
-		r = 0;
-	}
-	dm_task_destroy(t);
 	return r;
 }
 
