@@ -83,7 +83,8 @@ done
 t1=$(date +%s.%N)
 # (the first cdpd's lines carry no stamp: only stamped ones count)
 tatt=$(awk -v t0="$t0" '$1 ~ /^[0-9.]+$/ && $1 + 0 >= t0 + 0 && /basync: attached/ {print $1; exit}' "$W/cdpd.log")
-out=$(rbd --conf "$CC" --keyring "$KR" bench --io-type write --io-size 64K --io-threads 32 \
+# rbd_cache=false: the client settings the engine enforces (a completed write is durable)
+out=$(rbd --conf "$CC" --keyring "$KR" bench --rbd_cache=false --io-type write --io-size 64K --io-threads 32 \
 	--io-total 48M --io-pattern rand rbd/basync 2>&1)
 # its "elapsed" is whole seconds: time = ops / (ops/sec)
 rb=$(awk '/^elapsed:/ {for (i = 1; i < NF; i++) {if ($i == "ops:") o = $(i + 1); if ($i == "ops/sec:") r = $(i + 1)}; printf "%.2f", o / r}' <<< "$out")
