@@ -287,10 +287,11 @@ int do_restore(int argc, char **argv)
 			o.name = fo;
 		}
 	}
-	r = restore_clone(v.pool, v.image, o.snap, o.name, o.force, &c, err, sizeof(err));
+	kind = o.map && !strcmp(o.map, "krbd") ? RESTORE_MAP_KRBD : RESTORE_MAP_NBD;
+	r = restore_clone(v.pool, v.image, o.snap, o.name, o.force, o.map && kind == RESTORE_MAP_KRBD,
+			  &c, err, sizeof(err));
 	if (r)
 		goto fail;
-	kind = o.map && !strcmp(o.map, "krbd") ? RESTORE_MAP_KRBD : RESTORE_MAP_NBD;
 	if (o.map && restore_map(kind, c.pool, c.clone, &c.krbd, dev, sizeof(dev), 60, err, sizeof(err)))
 		goto fail_kept;
 	if (o.iscsi && restore_iscsi_export(c.pool, c.clone, o.allow, o.portal, &is, err, sizeof(err)))

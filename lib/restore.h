@@ -41,9 +41,10 @@ struct restore_clone {
  * The snapshot is protected first when it is not. An existing image of
  * that name is an error unless force, and even then only an unused clone
  * (no watchers, no snapshots) is removed; the source image never is.
+ * want_krbd: also fill out->krbd from this connection (for --map krbd).
  */
 int restore_clone(const char *pool, const char *image, const char *snap,
-		  const char *name, int force, struct restore_clone *out,
+		  const char *name, int force, int want_krbd, struct restore_clone *out,
 		  char *err, size_t errlen);
 
 /*

@@ -53,7 +53,7 @@ static int replace_image(struct snap_rbd *s, const char *name, char *err, size_t
 }
 
 int restore_clone(const char *pool, const char *image, const char *snap,
-		  const char *name, int force, struct restore_clone *o,
+		  const char *name, int force, int want_krbd, struct restore_clone *o,
 		  char *err, size_t errlen)
 {
 	double t0 = cdp_mono();
@@ -113,7 +113,7 @@ int restore_clone(const char *pool, const char *image, const char *snap,
 	if (r < 0)
 		snprintf(err, errlen, "cannot clone %s/%s@%s to %s/%s: %s", pool, image, snap, pool,
 			 o->clone, strerror(-r));
-	else
+	else if (want_krbd)
 		restore_krbd_spec(s.cluster, &o->krbd);	/* best effort: else the rbd tool maps */
 out:
 	snap_rbd_close(&s);

@@ -170,14 +170,14 @@ static int cephx_key(rados_t cl, const char *entity, char *key, size_t len)
  * handles are made with rados_create(.., NULL), so it is client.admin unless
  * CEPH_ARGS names another (--id/--user X, --name/-n client.X).
  */
-static int entity_name(char *out, size_t len)
+static void entity_name(char *out, size_t len)
 {
 	const char *env = getenv("CEPH_ARGS");
 	char buf[1024], *tok, *save, *prev = NULL;
 
 	snprintf(out, len, "client.admin");
 	if (!env)
-		return 0;
+		return;
 	snprintf(buf, sizeof(buf), "%s", env);
 	for (tok = strtok_r(buf, " \t", &save); tok; prev = tok, tok = strtok_r(NULL, " \t", &save)) {
 		const char *v = NULL;
@@ -199,29 +199,31 @@ static int entity_name(char *out, size_t len)
 		else if (v)
 			snprintf(out, len, "%s", v);
 	}
-	return 0;
 }
 
 int restore_krbd_spec(rados_t cl, struct restore_krbd *k)
 {
 	char mon_host[1024], entity[128], auth[128], key[256];
-	int msgr2, cephx, n;
+	int msgr2, cephx;
 
 	memset(k, 0, sizeof(*k));
 	if (rados_conf_get(cl, "mon_host", mon_host, sizeof(mon_host)) || !mon_host[0] ||
 	    mon_addrs(mon_host, k->mons, sizeof(k->mons), &msgr2))
 		return -EAGAIN;
-	if (entity_name(entity, sizeof(entity)) || strncmp(entity, "client.", 7))
+	entity_name(entity, sizeof(entity));
+	if (strncmp(entity, "client.", 7) || strlen(entity + 7) > 100)
 		return -EAGAIN;
 	cephx = rados_conf_get(cl, "auth_client_required", auth, sizeof(auth)) ||
 		strstr(auth, "cephx");
-	if (cephx && cephx_key(cl, entity, key, sizeof(key)))
+	key[0] = '\0';
+	if (cephx && (cephx_key(cl, entity, key, sizeof(key)) || strlen(key) > 200)) {
+		memset(key, 0, sizeof(key));
 		return -EAGAIN;
-	n = snprintf(k->opts, sizeof(k->opts), "name=%.100s%s%.200s%s", entity + 7,
-		     cephx ? ",secret=" : "", cephx ? key : "", msgr2 ? ",ms_mode=prefer-crc" : "");
+	}
+	/* both lengths bounded above: the line fits k->opts */
+	snprintf(k->opts, sizeof(k->opts), "name=%.100s%s%.200s%s", entity + 7,
+		 cephx ? ",secret=" : "", key, msgr2 ? ",ms_mode=prefer-crc" : "");
 	memset(key, 0, sizeof(key));
-	if (n >= (int)sizeof(k->opts) || strlen(entity) > 107)
-		return -EAGAIN;
 	k->ok = 1;
 	return 0;
 }
