@@ -170,6 +170,25 @@ int dmdev_status(const char *name, struct dm_line *l, char *err, size_t errlen)
 	return first_line(DM_DEVICE_STATUS, name, l, err, errlen);
 }
 
+int dmdev_has_target(const char *name)
+{
+	struct dm_task *t = dm_task_create(DM_DEVICE_LIST_VERSIONS);
+	struct dm_versions *v, *last;
+	int found = 0;
+
+	if (!t)
+		return 0;
+	if (dm_task_run(t) && (v = dm_task_get_versions(t))) {
+		do {
+			last = v;
+			found |= !strcmp(v->name, name);
+			v = (struct dm_versions *)((char *)v + v->next);
+		} while (last != v);
+	}
+	dm_task_destroy(t);
+	return found;
+}
+
 /* DM_DEVICE_INFO of an existing device: 0, -ENODEV or -ENOMEM. */
 static int dev_info(const char *name, struct dm_info *info)
 {

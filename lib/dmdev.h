@@ -32,6 +32,8 @@ int dmdev_status(const char *name, struct dm_line *l, char *err, size_t errlen);
  * it with dm_table_event(), e.g. dm-clone when hydration completes.
  */
 int dmdev_event_nr(const char *name, uint32_t *nr);
+/* 1 when the kernel has the target type @name registered (dmsetup targets). */
+int dmdev_has_target(const char *name);
 /* "major:minor" of the device, for tables that reference it. */
 int dmdev_devt(const char *name, char *buf, size_t len);
 /* Name of the dm device behind a path like /dev/dm-3 or /dev/mapper/x or /dev/vg/lv. */

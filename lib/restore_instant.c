@@ -23,7 +23,6 @@
 #include "util.h"
 
 #include <errno.h>
-#include <libdevmapper.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <stdio.h>
@@ -149,26 +148,6 @@ static void drop_meta(struct restore_instant *ri)
 	ri->meta_file[0] = '\0';
 }
 
-/* Is the device-mapper target type loaded (after our modprobe)? */
-static int dm_has_target(const char *name)
-{
-	struct dm_task *t = dm_task_create(DM_DEVICE_LIST_VERSIONS);
-	struct dm_versions *v, *last;
-	int found = 0;
-
-	if (!t)
-		return 0;
-	if (dm_task_run(t) && (v = dm_task_get_versions(t))) {
-		do {
-			last = v;
-			found |= !strcmp(v->name, name);
-			v = (struct dm_versions *)((char *)v + v->next);
-		} while (last != v);
-	}
-	dm_task_destroy(t);
-	return found;
-}
-
 /* modprobe/insmod, quietly; the tool's complaint (if any) into why. */
 static int run_tool(char *const argv[], char *why, size_t whylen)
 {
@@ -197,13 +176,13 @@ static int load_clone(struct restore_instant *ri)
 	char *pd[] = { "modprobe", "dm-persistent-data", NULL };
 	char *ins[] = { "insmod", ko, NULL };
 
-	if (dm_has_target("clone")) {
+	if (dmdev_has_target("clone")) {
 		snprintf(ri->module, sizeof(ri->module), "loaded");
 		return 0;
 	}
 	/* a failing tool does not mean no target: another cdpctl may have won the race */
 	run_tool(mp, why, sizeof(why));
-	if (dm_has_target("clone")) {
+	if (dmdev_has_target("clone")) {
 		snprintf(ri->module, sizeof(ri->module), "modprobe dm-clone");
 		return 0;
 	}
@@ -216,7 +195,7 @@ static int load_clone(struct restore_instant *ri)
 	snprintf(ko, sizeof(ko), "%s/dm-clone/dm-clone.ko", kdir);
 	run_tool(pd, NULL, 0);
 	run_tool(ins, why2, sizeof(why2));
-	if (dm_has_target("clone")) {
+	if (dmdev_has_target("clone")) {
 		snprintf(ri->module, sizeof(ri->module), "insmod %s", ko);
 		return 0;
 	}
@@ -230,9 +209,9 @@ static int start_mirror(struct restore_instant *ri, char *err, size_t errlen)
 	char *mp[] = { "modprobe", "dm-mirror", NULL };
 	struct dm_line l = { 0 };
 
-	if (!dm_has_target("mirror"))
+	if (!dmdev_has_target("mirror"))
 		run_tool(mp, NULL, 0);
-	if (!dm_has_target("mirror")) {
+	if (!dmdev_has_target("mirror")) {
 		snprintf(err, errlen, "this kernel has neither dm-clone nor dm-mirror: %s", ri->fallback);
 		return -ENODEV;
 	}
