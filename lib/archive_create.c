@@ -172,17 +172,9 @@ static const char *prompt_drive(struct create_ctx *x, uint32_t no, char *buf,
 {
 	const char *last = x->o->ndrives ? x->o->drives[x->o->ndrives - 1] : "";
 
-	fprintf(stderr, "Insert a blank medium for disc %u of %u (label %s) into %s and press Enter\n"
-		"(or type another drive address, or q to stop): ", no, x->p->ndiscs,
-		x->p->discs[no - 1].label, last);
-	if (!fgets(buf, (int)len, stdin))
-		return NULL;
-	buf[strcspn(buf, "\n")] = '\0';
-	if (!strcmp(buf, "q"))
-		return NULL;
-	if (!buf[0])
-		snprintf(buf, len, "%s", last);
-	return buf;
+	fprintf(stderr, "Insert a blank medium for disc %u of %u (label %s) into %s and press Enter\n",
+		no, x->p->ndiscs, x->p->discs[no - 1].label, last);
+	return archive_drive_answer(last, buf, len);
 }
 
 static void tick(void *prog, uint64_t written)

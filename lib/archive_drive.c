@@ -42,6 +42,19 @@ const char *archive_drive_path(const char *addr)
 	return strncmp(addr, "stdio:", 6) ? addr : addr + 6;
 }
 
+const char *archive_drive_answer(const char *dflt, char *buf, size_t len)
+{
+	fprintf(stderr, "(or type another drive address, or q to stop): ");
+	if (!fgets(buf, (int)len, stdin))
+		return NULL;
+	buf[strcspn(buf, "\n")] = '\0';
+	if (!strcmp(buf, "q"))
+		return NULL;
+	if (!buf[0])
+		snprintf(buf, len, "%s", dflt);
+	return buf;
+}
+
 /* Say precisely what is wrong with an address before libburn tries it. */
 static int check_address(const char *addr, int *stdio, char *err, size_t errlen)
 {

@@ -42,6 +42,13 @@ int archive_drive_write(struct archive_drive *d, struct burn_source *src,
 			char *err, size_t errlen);
 void archive_drive_close(struct archive_drive *d);
 
+/*
+ * After the caller's "insert a medium ... into DFLT and press Enter": read
+ * the answer from stdin. Enter means dflt, another address replaces it
+ * (into buf), q or the end of input means stop (NULL).
+ */
+const char *archive_drive_answer(const char *dflt, char *buf, size_t len);
+
 /* The file to read a written disc back from: PATH or /dev/srN. */
 const char *archive_drive_path(const char *addr);
 

@@ -6,6 +6,7 @@
  */
 #include "archive_restore.h"
 #include "archive_disc.h"
+#include "archive_drive.h"
 #include "archive_target.h"
 #include "progress.h"
 
@@ -87,15 +88,7 @@ static const char *next_drive(struct restore *r, char *buf, size_t len)
 	else
 		fprintf(stderr, "Insert any disc of the archive into %s and press Enter\n",
 			o->prompt_drive);
-	fprintf(stderr, "(or type another drive address, or q to stop): ");
-	if (!fgets(buf, (int)len, stdin))
-		return NULL;
-	buf[strcspn(buf, "\n")] = '\0';
-	if (!strcmp(buf, "q"))
-		return NULL;
-	if (!buf[0])
-		snprintf(buf, len, "%s", o->prompt_drive);
-	return buf;
+	return archive_drive_answer(o->prompt_drive, buf, len);
 }
 
 /* Name what a disc without manifest lost: the chunks cut off by truncation. */
