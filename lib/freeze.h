@@ -52,14 +52,23 @@ struct freeze {
 	int guard_fd;		/* write end of its pipe */
 	double t_frozen;	/* monotonic time of the first FIFREEZE */
 	double ms;		/* frozen time, set by freeze_thaw() */
-	double sync_ms;		/* pre-freeze syncfs passes (app not blocked) */
+	double sync_ms;		/* whole pre-flush, ckpt_ms included (app runs) */
+	double ckpt_ms;		/* ext4 journal checkpoints within sync_ms */
+	int checkpointed;	/* file systems whose journal was checkpointed */
+	int sync_passes;	/* syncfs passes run, 0 = no pre-flush */
+	double fifreeze_ms;	/* the FIFREEZE calls, inside ms */
+	double fithaw_ms;	/* the FITHAW calls, inside ms */
+	char warn[256];		/* first non-fatal problem, "" = none */
 };
 
 /*
  * Open the mount points (each must be a directory that is the root of a
- * mounted file system), flush them with syncfs() while the application
- * still runs (so FIFREEZE finds little dirty data and the frozen window is
- * short), fork the guardian with deadline_s, then FIFREEZE them in order. On failure everything already frozen is thawed again.
+ * mounted file system), flush them while the application still runs
+ * (syncfs, the ext4 journal checkpoint, syncfs again until a pass is short;
+ * so FIFREEZE finds little to write and the frozen window is short), fork
+ * the guardian with deadline_s, then FIFREEZE them in order. On failure
+ * everything already frozen is thawed again. A failed pre-flush is not an
+ * error: it is left in f->warn for the caller to show.
  * n == 0 is allowed (nothing to freeze: returns 0 and freeze_thaw is a
  * no-op that reports 0 ms).
  */

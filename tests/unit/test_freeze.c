@@ -215,6 +215,71 @@ static void freeze_twice_is_busy(void **state)
 	assert_true(can_write(2000));
 }
 
+/* Dirty some pages so the pre-flush has something to write. */
+static void dirty(void)
+{
+	char path[512], buf[4096];
+	int fd, i;
+
+	memset(buf, 'd', sizeof(buf));
+	snprintf(path, sizeof(path), "%s/dirty", mnt());
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	for (i = 0; i < 256; i++)
+		assert_int_equal(write(fd, buf, sizeof(buf)), sizeof(buf));
+	close(fd);
+}
+
+/* Freeze and thaw mnt() with the pre-flush variant env selects. */
+static void freeze_with(struct freeze *f, const char *env)
+{
+	char *m[1];
+
+	m[0] = (char *)mnt();
+	unsetenv("CDP_FREEZE_NO_PRESYNC");
+	unsetenv("CDP_FREEZE_NO_CHECKPOINT");
+	if (env)
+		setenv(env, "1", 1);
+	dirty();
+	assert_int_equal(freeze_mounts(f, m, 1, 30, err, sizeof(err)), 0);
+	assert_int_equal(freeze_thaw(f, err, sizeof(err)), 0);
+	if (env)
+		unsetenv(env);
+	assert_string_equal(f->warn, "");
+	/* the window and its parts */
+	assert_true(f->fifreeze_ms > 0 && f->fithaw_ms > 0);
+	assert_true(f->ms >= f->fifreeze_ms + f->fithaw_ms);
+}
+
+/* The test mount is ext4 on a >= 5.13 kernel: its journal is checkpointed. */
+static void preflush_checkpoints_ext4(void **state)
+{
+	struct freeze f;
+
+	if (!mnt())
+		skip();
+	freeze_with(&f, NULL);
+	assert_int_equal(f.checkpointed, 1);
+	assert_in_range(f.sync_passes, 2, 4);
+	assert_true(f.sync_ms >= f.ckpt_ms && f.ckpt_ms > 0);
+}
+
+static void preflush_variants(void **state)
+{
+	struct freeze f;
+
+	if (!mnt())
+		skip();
+	freeze_with(&f, "CDP_FREEZE_NO_CHECKPOINT");
+	assert_int_equal(f.checkpointed, 0);
+	assert_in_range(f.sync_passes, 2, 4);
+	assert_true(f.sync_ms > 0);
+	freeze_with(&f, "CDP_FREEZE_NO_PRESYNC");
+	assert_int_equal(f.checkpointed, 0);
+	assert_int_equal(f.sync_passes, 0);
+	assert_true(f.sync_ms == 0);
+}
+
 /* A child freezes, then dies by sig: the fs must be writable again. */
 static void child_dies(int sig, double deadline)
 {
@@ -283,6 +348,8 @@ int main(void)
 		cmocka_unit_test(freeze_nothing),
 		cmocka_unit_test(freeze_and_thaw),
 		cmocka_unit_test(freeze_twice_is_busy),
+		cmocka_unit_test(preflush_checkpoints_ext4),
+		cmocka_unit_test(preflush_variants),
 		cmocka_unit_test(sigterm_thaws),
 		cmocka_unit_test(sigint_thaws),
 		cmocka_unit_test(sigkill_guardian_thaws),
