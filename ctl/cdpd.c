@@ -2,7 +2,7 @@
 /*
  * cdpd - mirrors every protected volume's write stream to its RBD image.
  *
- *   cdpd [-c CONFIG] [-f]
+ *   cdpd [-c CONFIG] [-f] [-v]
  *
  * Once a second the main loop lists the dm-cdp volumes of this host
  * (netlink LIST) and starts a worker (cdpd_volume.c) for each one the
@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 
 struct cdp_config cfg;
 volatile int cdpd_quit;
+int cdpd_verbose;
 pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 struct vol *volumes;
 static int foreground;
@@ -129,9 +131,10 @@ static void scan(struct cdp_nl **nl, struct catalog *cat)
 
 static void usage(void)
 {
-	fprintf(stderr, "Usage: cdpd [-c CONFIG] [-f]\n"
+	fprintf(stderr, "Usage: cdpd [-c CONFIG] [-f] [-v]\n"
 		"  -c CONFIG  configuration file (default $CDP_CONF or " CDP_CONF_DEFAULT ")\n"
-		"  -f         also log to stderr\n");
+		"  -f         also log to stderr\n"
+		"  -v         log each volume's pipeline statistics every 5 s\n");
 	exit(2);
 }
 
@@ -145,15 +148,25 @@ int main(int argc, char **argv)
 	struct vol *v;
 	int c;
 
-	while ((c = getopt(argc, argv, "c:fh")) != -1) {
+	while ((c = getopt(argc, argv, "c:fvh")) != -1) {
 		switch (c) {
 		case 'c': conf = optarg; break;
 		case 'f': foreground = 1; break;
+		case 'v': cdpd_verbose = 1; break;
 		default: usage();
 		}
 	}
 	if (optind != argc)
 		usage();
+	/*
+	 * Every record's payload is a malloc'd buffer freed once applied: up
+	 * to 1 MiB (a resync region) at a rate of hundreds per second. With
+	 * glibc's defaults, buffers >= 128 KiB are mmap'd and munmap'd each
+	 * time, and freed heap tops are trimmed and faulted in again: page
+	 * faults and page zeroing for every record. Keep them in the heap.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	openlog("cdpd", LOG_PID, LOG_DAEMON);
 	if (cdp_config_load(conf, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "cdpd: %s\n", err);

@@ -57,6 +57,7 @@ struct vol {
 
 extern struct cdp_config cfg;
 extern volatile int cdpd_quit;
+extern int cdpd_verbose;		/* -v: pipeline statistics in the log */
 
 void cdpd_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -26,6 +26,15 @@
 #include "rbd_apply.h"
 #include "util.h"
 
+/* -v: where a worker's time goes, logged and reset every 5 s */
+struct pipe_stats {
+	double since;
+	unsigned int fetches, empty, acks;
+	uint64_t records, bytes;
+	double fetch_s, submit_s, full_s, idle_s, ack_s;	/* submit_s, full_s: inside fetch_s */
+	uint64_t inflight_sum, queued_sum;	/* sampled at each record */
+};
+
 struct worker {
 	struct vol *v;
 	struct cdp_nl *nl;
@@ -38,7 +47,57 @@ struct worker {
 	uint64_t ring_seq[4096];
 	double ring_time[4096];
 	unsigned int ring_head, ring_tail;
+	struct pipe_stats ps;
+	/* a backlog being worked off: since when, from which seq, how much */
+	double behind_since;
+	uint64_t behind_seq, behind_bytes;
 };
+
+/*
+ * Count a backlog from the first records fetched after being caught up to
+ * the moment all of them are acked; log long ones (all of them with -v)
+ * with their apply rate: how fast the replica catches up after an outage
+ * or a burst is what an operator sizes queue_mb and the link by.
+ */
+static void backlog_progress(struct worker *w, size_t count, uint32_t bytes)
+{
+	struct vol *v = w->v;
+	double dt;
+
+	if (count && !w->behind_since) {
+		w->behind_since = cdp_mono();
+		w->behind_seq = v->acked_seq;
+		w->behind_bytes = 0;
+	}
+	w->behind_bytes += bytes;
+	if (count || !w->behind_since || v->acked_seq < w->next_seq)
+		return;
+	dt = cdp_mono() - w->behind_since;
+	if (cdpd_verbose || dt >= 10)
+		cdpd_log(LOG_INFO, "%s: caught up: %llu records (%.1f MiB) applied in %.2f s (%.1f MiB/s)",
+			 v->name, (unsigned long long)(w->next_seq - w->behind_seq),
+			 w->behind_bytes / 1048576.0, dt,
+			 dt > 0 ? w->behind_bytes / 1048576.0 / dt : 0);
+	w->behind_since = 0;
+}
+
+static void stats_log(struct worker *w)
+{
+	struct pipe_stats *ps = &w->ps;
+	double now = cdp_mono(), dt = now - ps->since;
+	unsigned int n = ps->records ? ps->records : 1;
+
+	if (!cdpd_verbose || dt < 5)
+		return;
+	if (ps->since > 0)
+		cdpd_log(LOG_INFO, "%s: pipeline %.1f s: %u fetches (%u empty) %llu records %.1f MiB; fetch %.0f%% (submit %.0f%%, window full %.0f%%), idle %.0f%%, ack %.0f%% (%u); aio in flight %.1f, queued %.1f on average",
+			 w->v->name, dt, ps->fetches, ps->empty, (unsigned long long)ps->records,
+			 ps->bytes / 1048576.0, 100 * ps->fetch_s / dt, 100 * ps->submit_s / dt, 100 * ps->full_s / dt,
+			 100 * ps->idle_s / dt, 100 * ps->ack_s / dt, ps->acks,
+			 (double)ps->inflight_sum / n, (double)ps->queued_sum / n);
+	memset(ps, 0, sizeof(*ps));
+	ps->since = now;
+}
 
 static void ring_push(struct worker *w, uint64_t seq, double t)
 {
@@ -217,14 +276,32 @@ static int on_record(const struct cdp_record *r, void *arg)
 		.seq = r->seq, .offset = r->sector << 9, .length = r->len,
 		.op = r->op, .flags = r->flags, .data = r->data,
 	};
+	double t0;
 	int ret;
 
 	if (r->op == CDP_OP_FLUSH || r->op == CDP_OP_MARK)
 		rec.length = 0;
 	if ((r->flags & CDP_REC_F_RESYNC) && !w->in_resync)
 		start_resync(w, r->seq);
-	while ((ret = rbd_apply_submit(w->ap, &rec)) == -EAGAIN)
-		rbd_apply_wait(w->ap, 100);
+	t0 = cdp_mono();
+	ret = rbd_apply_submit(w->ap, &rec);
+	w->ps.submit_s += cdp_mono() - t0;
+	if (ret == -EAGAIN) {
+		double t = cdp_mono();
+
+		while ((ret = rbd_apply_submit(w->ap, &rec)) == -EAGAIN)
+			rbd_apply_wait(w->ap, 100);
+		w->ps.full_s += cdp_mono() - t;
+	}
+	if (cdpd_verbose) {
+		struct rbd_apply_stats st;
+
+		rbd_apply_get_stats(w->ap, &st);
+		w->ps.inflight_sum += st.inflight;
+		w->ps.queued_sum += st.queued;
+		w->ps.records++;
+	}
+	w->ps.bytes += rec.length;
 	if (ret) {
 		/* a record the engine refuses cannot be skipped: stop, reattach later */
 		cdpd_log(LOG_ERR, "%s: record seq %llu (%s, sector %llu, %u bytes) refused: %s",
@@ -380,7 +457,9 @@ static void ack_progress(struct worker *w, int idle)
 		pthread_mutex_lock(&v->lock);
 		v->acked_seq = durable;
 		pthread_mutex_unlock(&v->lock);
+		w->ps.acks++;
 	}
+	w->ps.ack_s += cdp_mono() - now;
 }
 
 /*
@@ -412,8 +491,16 @@ static int serve(struct worker *w)
 	size_t count;
 	int r;
 
+	w->ps.since = 0;
+	w->behind_since = 0;
 	while (!v->stop && !cdpd_quit) {
+		double t = cdp_mono();
+		uint64_t bytes0 = w->ps.bytes;
+
 		r = cdp_nl_fetch(w->nl, v->name, w->next_seq, batch, on_record, w, &count);
+		w->ps.fetch_s += cdp_mono() - t;
+		w->ps.fetches++;
+		w->ps.empty += count == 0;
 		if (r) {
 			char msg[300];
 
@@ -430,8 +517,12 @@ static int serve(struct worker *w)
 			refresh(w);
 			w->last_list = cdp_mono();
 		}
+		backlog_progress(w, count, w->ps.bytes - bytes0);
+		stats_log(w);
 		if (count == 0) {
+			t = cdp_mono();
 			idle_wait(w);
+			w->ps.idle_s += cdp_mono() - t;
 			/* a sync-mode writer waits for this ACK: not for another FETCH first */
 			ack_progress(w, 0);
 		}

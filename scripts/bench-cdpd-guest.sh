@@ -57,39 +57,56 @@ kstat() { dmsetup status cdp-basync | awk '{print $9, $10, $5}'; }
 start_cdpd() {
 	rm -f /tmp/cdpd.fifo && mkfifo /tmp/cdpd.fifo	# no /dev/fd in the guest for >(...)
 	(while IFS= read -r l; do echo "$(date +%s.%N) $l"; done < /tmp/cdpd.fifo >> "$W/cdpd.log") &
-	cdpd -f 2> /tmp/cdpd.fifo &
+	cdpd -f -v 2> /tmp/cdpd.fifo &
 	CDPD=$!
 }
 
 # 2. apply rate: a backlog drained by cdpd vs rbd bench (same I/O size and
 #    concurrency, same cluster, from this guest). Both are timed from their
 #    first I/O: rbd bench's own "elapsed", cdpd from its "attached" log line
-#    to the kernel showing everything acked (sampled every 0.5 s); the
-#    connect + image open of each is reported apart.
+#    to its "caught up" line (everything acked); the connect + image open
+#    of each is reported apart.
 kill "$CDPD"; wait "$CDPD"
 fio --name=fill --filename=/dev/mapper/cdp-basync --rw=randwrite --bs=64k --size=48M \
 	--io_size=48M --ioengine=libaio --iodepth=16 --direct=1 --randrepeat=0 >/dev/null 2>&1
 read -r last _ <<< "$(kstat)"
 echo "# backlog: $(cdpctl status basync) (last seq $last)"
+# CPU accounting: the guest's /proc/stat cpu line (user nice system idle
+# iowait irq softirq), and per thread of cdpd (comm utime+stime, ticks)
+cpu_line() { awk '/^cpu / {print $2, $3, $4, $5, $6, $7, $8}' /proc/stat; }
+cpu_threads() { for t in /proc/$1/task/*; do echo "$(cat "$t/comm") $(awk '{print $14 + $15}' "$t/stat")"; done | sort | awk '{s[$1] += $2} END {for (k in s) printf "%s=%d ", k, s[k]}'; }
+c0=$(cpu_line)
 t0=$(date +%s.%N)
 start_cdpd
-for ((i = 0; i < 6000; i++)); do
-	read -r l a st <<< "$(kstat)"
-	[ "$a" -ge "$last" ] && break
-	((i % 20)) || echo "# draining: last $l acked $a $st (backlog to $last)"
-	# a poller in a TCG guest costs the cdpd it times CPU: twice a second
-	sleep 0.5
+# cdpd logs "caught up" (with -v) once the backlog is acked: no poller of
+# the kernel's status competes with it for the guest's CPU meanwhile
+for ((i = 0; i < 600; i++)); do
+	sleep 1
+	grep -q "basync: caught up" "$W/cdpd.log" && break
+	((i % 10)) || echo "# draining: $(kstat) (backlog to $last)"
 done
 t1=$(date +%s.%N)
+echo "# cpu during the drain: before [$c0] after [$(cpu_line)]; cdpd threads: $(cpu_threads $CDPD)"
 # (the first cdpd's lines carry no stamp: only stamped ones count)
 tatt=$(awk -v t0="$t0" '$1 ~ /^[0-9.]+$/ && $1 + 0 >= t0 + 0 && /basync: attached/ {print $1; exit}' "$W/cdpd.log")
+t1=$(awk -v t0="$t0" '$1 + 0 >= t0 + 0 && /basync: caught up/ {print $1; exit}' "$W/cdpd.log")
+grep "basync: caught up" "$W/cdpd.log" | sed 's/^/# cdpd: /'
 # rbd_cache=false: the client settings the engine enforces (a completed write is durable)
+c0=$(cpu_line)
 out=$(rbd --conf "$CC" --keyring "$KR" bench --rbd_cache=false --io-type write --io-size 64K --io-threads 32 \
 	--io-total 48M --io-pattern rand rbd/basync 2>&1)
 # its "elapsed" is whole seconds: time = ops / (ops/sec)
 rb=$(awk '/^elapsed:/ {for (i = 1; i < NF; i++) {if ($i == "ops:") o = $(i + 1); if ($i == "ops/sec:") r = $(i + 1)}; printf "%.2f", o / r}' <<< "$out")
 echo "# rbd bench: $(grep '^elapsed:' <<< "$out")"
+echo "# cpu during rbd bench: before [$c0] after [$(cpu_line)]"
+# the apply engine alone (no FETCH), same sizes: where cdpd's time goes
+c0=$(cpu_line)
+echo "# engine alone: $("$CDP_TOP/tests/tools/rbd-apply-stream" bench --conf "$CC" --keyring "$KR" \
+	--image basync --io-size 65536 --total $((48 << 20)) --pattern rand --qd 32 2>&1 | tail -n 1)"
+echo "# cpu during engine alone: before [$c0] after [$(cpu_line)]"
 tail -n 5 "$W/cdpd.log" | sed 's/^/# cdpd: /'
+# cdpd -v: where its time went during the drain (5 s windows that saw records)
+awk -v t0="$t0" '$1 + 0 >= t0 + 0 && /basync: pipeline/ && !/ 0 records/' "$W/cdpd.log" | sed 's/^/# cdpd -v: /'
 bench "apply_64k cdpd_s $(awk -v a="$tatt" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') cdpd_start_s $(awk -v a="$t0" -v b="$tatt" 'BEGIN {printf "%.2f", b - a}') rbd_bench_s $rb"
 
 # 3. RPO: steady 16K writes at half of the cluster's ingest as rbd bench
