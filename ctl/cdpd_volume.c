@@ -269,6 +269,41 @@ static void start_resync(struct worker *w, uint64_t seq)
 	pthread_mutex_unlock(&w->v->lock);
 }
 
+/*
+ * Submit one record: the payload is handed over, not copied again. First
+ * collect finished aio: the worker is inside a FETCH here, and otherwise
+ * completions would only be seen (and the freed slots refilled) after the
+ * whole batch is received, leaving librbd short of work meanwhile.
+ */
+static int submit_record(struct worker *w, struct rbd_apply_rec *rec, const struct cdp_record *r)
+{
+	void *buf = NULL;
+	double t0 = cdp_mono();
+	int ret;
+
+	rbd_apply_process(w->ap);
+	if (rec->op == CDP_OP_WRITE) {
+		buf = cdp_nl_take_data(w->nl, r);
+		if (!buf)
+			return -ENOMEM;
+		rec->data = buf;
+	}
+	ret = buf ? rbd_apply_submit_owned(w->ap, rec, buf) : rbd_apply_submit(w->ap, rec);
+	w->ps.submit_s += cdp_mono() - t0;
+	if (ret == -EAGAIN) {
+		t0 = cdp_mono();
+		do {
+			rbd_apply_wait(w->ap, 100);
+			ret = buf ? rbd_apply_submit_owned(w->ap, rec, buf) :
+				    rbd_apply_submit(w->ap, rec);
+		} while (ret == -EAGAIN);
+		w->ps.full_s += cdp_mono() - t0;
+	}
+	if (ret)
+		free(buf);
+	return ret;
+}
+
 static int on_record(const struct cdp_record *r, void *arg)
 {
 	struct worker *w = arg;
@@ -276,23 +311,13 @@ static int on_record(const struct cdp_record *r, void *arg)
 		.seq = r->seq, .offset = r->sector << 9, .length = r->len,
 		.op = r->op, .flags = r->flags, .data = r->data,
 	};
-	double t0;
 	int ret;
 
 	if (r->op == CDP_OP_FLUSH || r->op == CDP_OP_MARK)
 		rec.length = 0;
 	if ((r->flags & CDP_REC_F_RESYNC) && !w->in_resync)
 		start_resync(w, r->seq);
-	t0 = cdp_mono();
-	ret = rbd_apply_submit(w->ap, &rec);
-	w->ps.submit_s += cdp_mono() - t0;
-	if (ret == -EAGAIN) {
-		double t = cdp_mono();
-
-		while ((ret = rbd_apply_submit(w->ap, &rec)) == -EAGAIN)
-			rbd_apply_wait(w->ap, 100);
-		w->ps.full_s += cdp_mono() - t;
-	}
+	ret = submit_record(w, &rec, r);
 	if (cdpd_verbose) {
 		struct rbd_apply_stats st;
 

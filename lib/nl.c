@@ -638,6 +638,24 @@ int cdp_nl_fetch(struct cdp_nl *nl, const char *volume, uint64_t after_seq,
 	return r ? r : fc.ret;
 }
 
+void *cdp_nl_take_data(struct cdp_nl *nl, const struct cdp_record *rec)
+{
+	void *p;
+
+	if (!rec->data)
+		return NULL;
+	if (rec->data == nl->buf) {
+		p = nl->buf;	/* the next joined record gets a new one */
+		nl->buf = NULL;
+		nl->cap = 0;
+		return p;
+	}
+	p = malloc(rec->len);
+	if (p)
+		memcpy(p, rec->data, rec->len);
+	return p;
+}
+
 /*----------------------------------------------------------------
  * Events
  *--------------------------------------------------------------*/

@@ -77,6 +77,15 @@ int cdp_nl_mark(struct cdp_nl *nl, const char *volume, uint64_t *seq);
 int cdp_nl_fetch(struct cdp_nl *nl, const char *volume, uint64_t after_seq,
 		 uint32_t max_bytes, cdp_record_cb cb, void *arg, size_t *count);
 
+/*
+ * From a record callback: the WRITE payload of @rec as a malloc'd buffer
+ * the caller owns (free() it). A record joined from pieces hands over the
+ * join buffer itself, otherwise the payload is copied once; a consumer
+ * that keeps payloads (the apply engine) so avoids a second copy. NULL if
+ * out of memory or @rec has no payload.
+ */
+void *cdp_nl_take_data(struct cdp_nl *nl, const struct cdp_record *rec);
+
 /* Join the "events" multicast group on this handle (use a separate one). */
 int cdp_nl_subscribe(struct cdp_nl *nl);
 /*

@@ -518,12 +518,15 @@ static int window_full(const struct rbd_apply *a, uint64_t len)
 	       (a->st.bytes && a->st.bytes + len > a->opts.max_bytes);
 }
 
-int rbd_apply_submit(struct rbd_apply *a, const struct rbd_apply_rec *rec)
+/* @owned: the payload to keep instead of a copy of rec->data (WRITE only). */
+static int submit(struct rbd_apply *a, const struct rbd_apply_rec *rec, void *owned)
 {
 	uint64_t paylen = rec->op == CDP_OP_WRITE ? rec->length : 0;
 	struct ra_rec *r;
 	int ret = validate(a, rec);
 
+	if (!ret && owned && !paylen)
+		ret = -EINVAL;
 	if (ret < 0)
 		return ret;
 	if (window_full(a, paylen))
@@ -538,24 +541,38 @@ int rbd_apply_submit(struct rbd_apply *a, const struct rbd_apply_rec *rec)
 		r->off = rec->offset;
 		r->len = rec->length;
 	}
-	if (paylen) {
+	if (paylen && !owned) {
 		r->buf = malloc(paylen);
 		if (!r->buf) {
 			free(r);
 			return -ENOMEM;
 		}
 		memcpy(r->buf, rec->data, paylen);
+	} else {
+		r->buf = owned;
 	}
 	a->st.bytes += paylen;
 	ret = enqueue(a, r);
 	if (ret < 0) {
 		a->st.bytes -= paylen;
+		if (owned)
+			r->buf = NULL;	/* still the caller's */
 		rec_free(r);
 		return ret;
 	}
 	a->st.submitted_seq = rec->seq;
 	a->have_seq = 1;
 	return 0;
+}
+
+int rbd_apply_submit(struct rbd_apply *a, const struct rbd_apply_rec *rec)
+{
+	return submit(a, rec, NULL);
+}
+
+int rbd_apply_submit_owned(struct rbd_apply *a, const struct rbd_apply_rec *rec, void *buf)
+{
+	return submit(a, rec, buf);
 }
 
 /* A barrier of our own at the current end of the stream. */

@@ -120,6 +120,13 @@ void rbd_apply_close(struct rbd_apply *a);
 int rbd_apply_submit(struct rbd_apply *a, const struct rbd_apply_rec *rec);
 
 /*
+ * The same, for a WRITE whose payload @buf (rec->length bytes, from
+ * malloc) the engine takes over instead of copying: on 0 it frees @buf
+ * when done with it; on any error @buf stays the caller's.
+ */
+int rbd_apply_submit_owned(struct rbd_apply *a, const struct rbd_apply_rec *rec, void *buf);
+
+/*
  * Snapshot @name of the image (and protect it when @protect) after every
  * record submitted so far and before any later one. Reported through
  * snap_cb. An existing snapshot of that name counts as done (redelivery
