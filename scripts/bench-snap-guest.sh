@@ -1,9 +1,13 @@
 #!/bin/bash
-# Guest half of bench-snap.sh. Prints "BENCH snap MODE freeze_ms mark_ms sync_ms".
+# Guest half of bench-snap.sh. Prints "BENCH snap MODE freeze_ms mark_ms sync_ms"
+# for each snapshot of BENCH_SNAPS rounds over the BENCH_MODES, then
+# "BENCH ckpt syncfs_ms checkpoint_ms syncfs_ms" for BENCH_CKPT_PROBES probes.
 set -uo pipefail
 . "$CDP_TOP/tests/e2e/guest/common.sh"
 export CDP_CONF=$CDP_VM_WORK/cdp.conf
 N=${BENCH_SNAPS:-20} RATE=${BENCH_RATE:-2m}
+MODES=${BENCH_MODES:-nopresync syncfs presync} BASE_EVERY=${BENCH_BASE_EVERY:-1}
+PROBES=${BENCH_CKPT_PROBES:-0}
 g_load
 mkdir -p /var/lib/cdp /mnt/s
 cdpctl protect /dev/vda --image rbd/bs >/dev/null || tap_bail "protect"
@@ -18,16 +22,40 @@ fio --name=app --directory=/mnt/s --size=64M --nrfiles=4 --bs=4k --rw=randwrite 
 fpid=$!
 G_CLEAN+=("kill $fpid")
 sleep 5
+# modes: nopresync = FIFREEZE as it comes, syncfs = syncfs passes only,
+# presync = the default (syncfs, ext4 journal checkpoint, syncfs);
+# nopresync only every BASE_EVERY-th round (its snapshots are the slow ones)
 for ((i = 0; i < N; i++)); do
-	for mode in nopresync presync; do
-		v=
-		[ $mode = nopresync ] && v=1
-		out=$(CDP_FREEZE_NO_PRESYNC=$v cdpctl -j snap create bs --name "$mode$i" \
+	for mode in $MODES; do
+		[ $mode = nopresync ] && ((i % BASE_EVERY)) && continue
+		nps= nck=
+		[ $mode = nopresync ] && nps=1
+		[ $mode = syncfs ] && nck=1
+		out=$(CDP_FREEZE_NO_PRESYNC=$nps CDP_FREEZE_NO_CHECKPOINT=$nck \
+			cdpctl -j snap create bs --name "$mode$i" \
 			--freeze /mnt/s --timeout 120 2>&1) || { echo "# snap failed: $out"; continue; }
 		python3 -c 'import json,sys; j=json.loads(sys.argv[1]); j=j[0] if isinstance(j,list) else j
 print("BENCH snap", sys.argv[2], j["freeze_ms"], j["mark_ms"], j["sync_ms"])' "$out" "$mode"
 		sleep 2
 	done
 done
+# the checkpoint's own cost, under the same writer: the pre-flush sequence
+# (syncfs, EXT4_IOC_CHECKPOINT, syncfs) timed step by step; the checkpoint
+# holds off the application's metadata updates (mtime on write) meanwhile
+python3 - "$PROBES" <<'EOP'
+import ctypes, fcntl, os, struct, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+fd = os.open("/mnt/s", os.O_RDONLY | os.O_DIRECTORY)
+CKPT = 0x4004662B  # _IOW('f', 43, __u32)
+def ms(f):
+    t = time.monotonic(); f(); return (time.monotonic() - t) * 1000
+for i in range(int(sys.argv[1])):
+    time.sleep(30)  # about the time between two snapshots above
+    a = ms(lambda: libc.syncfs(fd))
+    b = ms(lambda: fcntl.ioctl(fd, CKPT, struct.pack("I", 0)))
+    c = ms(lambda: libc.syncfs(fd))
+    print("BENCH ckpt %.1f %.1f %.1f" % (a, b, c), flush=True)
+EOP
 kill $fpid
 wait $fpid 2>/dev/null
+exit 0	# fio was killed above: its status is not the benchmark's
