@@ -28,7 +28,8 @@
 
 /* -v: where a worker's time goes, logged and reset every 5 s */
 struct pipe_stats {
-	double since;
+	double since, recv0;
+	uint64_t dgrams0;
 	unsigned int fetches, empty, acks;
 	uint64_t records, bytes;
 	double fetch_s, submit_s, full_s, idle_s, ack_s;	/* submit_s, full_s: inside fetch_s */
@@ -84,19 +85,25 @@ static void backlog_progress(struct worker *w, size_t count, uint32_t bytes)
 static void stats_log(struct worker *w)
 {
 	struct pipe_stats *ps = &w->ps;
-	double now = cdp_mono(), dt = now - ps->since;
+	double now = cdp_mono(), dt = now - ps->since, recv_s;
 	unsigned int n = ps->records ? ps->records : 1;
+	uint64_t dgrams;
 
 	if (!cdpd_verbose || dt < 5)
 		return;
+	cdp_nl_fetch_stats(w->nl, &recv_s, &dgrams);
 	if (ps->since > 0)
-		cdpd_log(LOG_INFO, "%s: pipeline %.1f s: %u fetches (%u empty) %llu records %.1f MiB; fetch %.0f%% (submit %.0f%%, window full %.0f%%), idle %.0f%%, ack %.0f%% (%u); aio in flight %.1f, queued %.1f on average",
+		cdpd_log(LOG_INFO, "%s: pipeline %.1f s: %u fetches (%u empty) %llu records %.1f MiB; fetch %.0f%% (recvmsg %.0f%% in %llu datagrams, submit %.0f%%, window full %.0f%%), idle %.0f%%, ack %.0f%% (%u); aio in flight %.1f, queued %.1f on average",
 			 w->v->name, dt, ps->fetches, ps->empty, (unsigned long long)ps->records,
-			 ps->bytes / 1048576.0, 100 * ps->fetch_s / dt, 100 * ps->submit_s / dt, 100 * ps->full_s / dt,
+			 ps->bytes / 1048576.0, 100 * ps->fetch_s / dt,
+			 100 * (recv_s - ps->recv0) / dt, (unsigned long long)(dgrams - ps->dgrams0),
+			 100 * ps->submit_s / dt, 100 * ps->full_s / dt,
 			 100 * ps->idle_s / dt, 100 * ps->ack_s / dt, ps->acks,
 			 (double)ps->inflight_sum / n, (double)ps->queued_sum / n);
 	memset(ps, 0, sizeof(*ps));
 	ps->since = now;
+	ps->recv0 = recv_s;
+	ps->dgrams0 = dgrams;
 }
 
 static void ring_push(struct worker *w, uint64_t seq, double t)

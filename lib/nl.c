@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
 #include <netlink/netlink.h>
@@ -43,6 +44,8 @@ struct cdp_nl {
 	uint8_t *buf;			/* record being joined */
 	size_t cap;
 	uint8_t *rbuf;			/* FETCH receive buffer (RBUF_SIZE) */
+	double recv_s;			/* FETCH: time in recvmsg, for cdpd -v */
+	uint64_t datagrams;
 };
 
 /*
@@ -564,9 +567,15 @@ static int fetch_datagram(struct cdp_nl *nl, struct fetch_ctx *fc, uint32_t seq)
 	ssize_t n;
 	int len;
 
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		n = recvmsg(nl_socket_get_fd(nl->sk), &mh, 0);
 	} while (n < 0 && errno == EINTR);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	nl->recv_s += (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	nl->datagrams++;
 	if (n < 0) {
 		snprintf(nl->err, sizeof(nl->err), "netlink receive: %s", strerror(errno));
 		return -errno;
@@ -636,6 +645,12 @@ int cdp_nl_fetch(struct cdp_nl *nl, const char *volume, uint64_t after_seq,
 	if (count)
 		*count = fc.count;
 	return r ? r : fc.ret;
+}
+
+void cdp_nl_fetch_stats(const struct cdp_nl *nl, double *recv_s, uint64_t *datagrams)
+{
+	*recv_s = nl->recv_s;
+	*datagrams = nl->datagrams;
 }
 
 void *cdp_nl_take_data(struct cdp_nl *nl, const struct cdp_record *rec)

@@ -86,6 +86,9 @@ int cdp_nl_fetch(struct cdp_nl *nl, const char *volume, uint64_t after_seq,
  */
 void *cdp_nl_take_data(struct cdp_nl *nl, const struct cdp_record *rec);
 
+/* FETCH totals since open: seconds spent in recvmsg, datagrams received. */
+void cdp_nl_fetch_stats(const struct cdp_nl *nl, double *recv_s, uint64_t *datagrams);
+
 /* Join the "events" multicast group on this handle (use a separate one). */
 int cdp_nl_subscribe(struct cdp_nl *nl);
 /*

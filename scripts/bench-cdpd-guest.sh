@@ -66,6 +66,13 @@ start_cdpd() {
 #    first I/O: rbd bench's own "elapsed", cdpd from its "attached" log line
 #    to its "caught up" line (everything acked); the connect + image open
 #    of each is reported apart.
+# Like for like: every RBD object of the image exists before the backlog,
+# as it does for rbd bench and the engine run afterwards. A write to an
+# object that does not exist yet first waits for the image's object-map
+# update; the initial sync of a blank disk (write-zeroes) creates none.
+fio --name=prefill --filename=/dev/mapper/cdp-basync --rw=write --bs=1m --size=128M \
+	--ioengine=libaio --iodepth=4 --direct=1 >/dev/null 2>&1
+wait_synced basync || echo "# prefill did not sync"
 kill "$CDPD"; wait "$CDPD"
 fio --name=fill --filename=/dev/mapper/cdp-basync --rw=randwrite --bs=64k --size=48M \
 	--io_size=48M --ioengine=libaio --iodepth=16 --direct=1 --randrepeat=0 >/dev/null 2>&1
@@ -78,6 +85,16 @@ cpu_threads() { for t in /proc/$1/task/*; do echo "$(cat "$t/comm") $(awk '{prin
 c0=$(cpu_line)
 t0=$(date +%s.%N)
 start_cdpd
+# BENCH_PERF=1: a whole-guest profile of the drain's first 6 s after attach
+if [ "${BENCH_PERF:-0}" = 1 ]; then
+	for ((i = 0; i < 600; i++)); do
+		awk -v t0="$t0" '$1 + 0 >= t0 + 0 && /basync: attached/ {f = 1} END {exit !f}' "$W/cdpd.log" && break
+		sleep 0.1
+	done
+	perf record -q -F 499 -a -g -o /tmp/perf.drain -- sleep 6 >/dev/null 2>&1
+	perf report -i /tmp/perf.drain --stdio --no-children --sort comm,dso,sym 2>/dev/null |
+		grep -E '^ +[0-9.]+%' | head -40 | sed 's/^/# perf drain: /'
+fi
 # cdpd logs "caught up" (with -v) once the backlog is acked: no poller of
 # the kernel's status competes with it for the guest's CPU meanwhile
 for ((i = 0; i < 600; i++)); do

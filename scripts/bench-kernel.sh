@@ -19,6 +19,9 @@ tmp=$(mktemp -d)
 rdir=$(mktemp -d "${BENCH_REPLICA_DIR:-/dev/shm}/cdp-bench.XXXXXX") || exit 1
 trap 'rm -rf "$tmp" "$rdir"' EXIT
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
+# The origin is allocated up front: in a sparse file the first suite would
+# also pay for the host file system allocating blocks, the second not.
+fallocate -l 1G "$tmp/o.img" || exit 1
 make -s -C "$TOP" kmod tests/tools/cdp-consume >/dev/null 2>&1 || { echo "bench-kernel: build failed (make kmod user)" >&2; exit 1; }
 out=$(BENCH_RUNTIME=${1:-10} "$TOP/scripts/vm/run.sh" --timeout 900 \
 	--disk "$tmp/o.img:1G" --disk "$tmp/m.img:8M" --disk "$rdir/r.img:1G" \

@@ -21,12 +21,20 @@ w = json.load(sys.stdin)["jobs"][0]["write"]
 p = w["clat_ns"].get("percentile", {}).get("99.000000", 0)
 print("%.0f %.1f %.0f" % (w["iops"], w["bw"] / 1024.0, p / 1000.0))'
 }
+# After each cdp job: did the queue hold (replicating) or overflow into
+# tracking (writes then only set bits: not a like-for-like number)?
+state_note() {
+	[ "$1" = linear ] || echo "# $1.$2: state after the job: $(cdp_state bc), dirty $(cdp_dirty bc)"
+}
 suite() {
 	local tag=$1 dev=$2
 	job warm "$dev" --rw=randwrite --bs=4k --iodepth=32 --runtime=4 >/dev/null
 	echo "BENCH $tag.rand4k_qd32 $(job r32 "$dev" --rw=randwrite --bs=4k --iodepth=32)"
+	state_note "$tag" rand4k_qd32
 	echo "BENCH $tag.rand4k_qd1 $(job r1 "$dev" --rw=randwrite --bs=4k --iodepth=1)"
+	state_note "$tag" rand4k_qd1
 	echo "BENCH $tag.seq1m $(job s1m "$dev" --rw=write --bs=1m --iodepth=4)"
+	state_note "$tag" seq1m
 }
 
 dmsetup create lin --table "0 $SZ linear $O 0" && CDP_DEVS+=(lin)
