@@ -81,6 +81,11 @@ static void print_created(const struct snap_request *rq, const struct snap_resul
 	print_float(PRINT_ANY, "mark_ms", " mark_ms %.1f", res->mark_ms);
 	print_float(PRINT_ANY, "sync_ms", " sync_ms %.1f", res->sync_ms);
 	print_float(PRINT_ANY, "total_ms", " total_ms %.0f\n", res->total_ms);
+	if (res->warn[0]) {
+		/* the snapshot is fine; the freeze window may just have been longer */
+		print_string(PRINT_JSON, "warning", NULL, res->warn);
+		cdp_event("warning: %s", res->warn);
+	}
 	print_string(PRINT_ANY, "pre", "  pre %s", hook_describe(&res->pre, hbuf, sizeof(hbuf)));
 	print_string(PRINT_ANY, "post", " post %s\n", hook_describe(&res->post, hbuf, sizeof(hbuf)));
 	print_bool(PRINT_ANY, "protected", "", rq->protect);

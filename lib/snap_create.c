@@ -115,6 +115,7 @@ static int freeze_and_mark(struct snap_conn *c, const struct snap_request *rq,
 	t = freeze_thaw(&f, terr, sizeof(terr));
 	res->freeze_ms = f.ms;
 	res->sync_ms = f.sync_ms;
+	snprintf(res->warn, sizeof(res->warn), "%s", f.warn);
 	if (r == -ETIMEDOUT)
 		snprintf(err + strlen(err), errlen - strlen(err),
 			 "; the file systems were thawed at the freeze limit (--hook-timeout); if cdpd still takes the snapshot it is crash-consistent only and not recorded");

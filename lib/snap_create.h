@@ -46,6 +46,7 @@ struct snap_result {
 	int marked;			/* MARKED was received */
 	int done;			/* DONE was received: the snapshots exist */
 	char stage[16];			/* where it failed: connect|ready|pre|freeze|mark|thaw|post|done */
+	char warn[256];			/* a non-fatal problem (e.g. the pre-flush), "" = none */
 };
 
 /* Default name "snap-YYYYMMDDTHHMMSSZ" into buf. */
