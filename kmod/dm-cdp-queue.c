@@ -84,12 +84,19 @@ struct cdp_rec *cdp_rec_alloc(struct cdp *cdp, u8 op, u32 len, gfp_t gfp)
 }
 
 /* Lock held: give the pages back to the pool and free the header. */
-void __cdp_rec_free(struct cdp *cdp, struct cdp_rec *rec)
+/* Lock held: give @rec's payload pages back to the pool. */
+static void __cdp_rec_put_pages(struct cdp *cdp, struct cdp_rec *rec)
 {
 	unsigned int i;
 
 	for (i = 0; i < rec->nr_pages; i++)
 		cdp->pool[cdp->pool_free++] = rec->pages[i];
+	rec->nr_pages = 0;
+}
+
+void __cdp_rec_free(struct cdp *cdp, struct cdp_rec *rec)
+{
+	__cdp_rec_put_pages(cdp, rec);
 	kfree(rec);
 }
 
@@ -152,8 +159,6 @@ void __cdp_enqueue(struct cdp *cdp, struct cdp_rec *rec)
 static void __cdp_retire(struct cdp *cdp, struct cdp_rec *rec,
 			 struct list_head *gone)
 {
-	unsigned int i;
-
 	if (cdp->fetch_hint == rec)
 		cdp->fetch_hint = NULL;
 	list_move_tail(&rec->list, gone);
@@ -161,9 +166,7 @@ static void __cdp_retire(struct cdp *cdp, struct cdp_rec *rec,
 	cdp->queued_bytes -= rec->nr_pages ? rec->len : 0;
 	if (rec->region != CDP_NO_REGION)
 		cdp->refs[rec->region]--;
-	for (i = 0; i < rec->nr_pages; i++)
-		cdp->pool[cdp->pool_free++] = rec->pages[i];
-	rec->nr_pages = 0;
+	__cdp_rec_put_pages(cdp, rec);	/* the header is freed outside the lock */
 }
 
 static void cdp_free_retired(struct list_head *gone)
