@@ -130,19 +130,23 @@ SPLAT='^\[ *[0-9]+\.[0-9]+\] .*(Oops|BUG:|WARNING:|kernel BUG|Kernel panic|gener
 # faster without it and benchmark ratios are not skewed by it.
 # CDP_VM_CPU overrides the model.
 CPU=${CDP_VM_CPU:-max,erms=off,fsrm=off}
-fifo=$WORK/.vm/console
-mkfifo "$fifo"
+# The console goes to a regular file, read back with tail: QEMU's serial
+# drops a byte when its output would block (a full pipe while this loop,
+# reading byte by byte, lags on a busy host: seen as "k 3" for "ok 3").
+console=$WORK/.vm/console
+: >"$console"
 "${wrap[@]}" qemu-system-x86_64 -machine pc -accel tcg,thread=multi -cpu "$CPU" -smp "$SMP" -m "$MEM" \
 	-nographic -nodefaults -serial stdio -monitor none -no-reboot \
 	-kernel "$KERNEL" -initrd "$INITRD" -append "$append" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$WORK,mount_tag=work,security_model=none,multidevs=remap" \
-	${drive_args[@]+"${drive_args[@]}"} "${net_args[@]}" </dev/null >"$fifo" 2>&1 &
+	${drive_args[@]+"${drive_args[@]}"} "${net_args[@]}" </dev/null >"$console" 2>&1 &
 QPID=$!
 
 splat=0 killed=0
 deadline=$((SECONDS + TIMEOUT))
-exec 3<"$fifo"
+# tail ends (EOF here) once QEMU has exited and the file is read to its end
+exec 3< <(tail --pid="$QPID" -n +1 -f "$console")
 while :; do
 	if IFS= read -r -t 5 line <&3; then
 		line=${line%$'\r'}

@@ -9,7 +9,8 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 tap_plan 4
 NS=cdpiscsi$$
 tmp=$(mktemp -d)
-export CDP_TGT_CONTROL_PORT=$((20000 + $$ % 20000))
+# tgtd takes control ports 0-32767 only
+export CDP_TGT_CONTROL_PORT=$((20000 + $$ % 12000))
 tpid=
 cleanup() {
 	# tgtd ignores SIGTERM while targets exist
