@@ -285,7 +285,7 @@ static void start_resync(struct worker *w, uint64_t seq)
 static int submit_record(struct worker *w, struct rbd_apply_rec *rec, const struct cdp_record *r)
 {
 	void *buf = NULL;
-	double t0 = cdp_mono();
+	double t0 = cdp_mono(), tfull = 0;
 	int ret;
 
 	rbd_apply_process(w->ap);
@@ -295,17 +295,17 @@ static int submit_record(struct worker *w, struct rbd_apply_rec *rec, const stru
 			return -ENOMEM;
 		rec->data = buf;
 	}
-	ret = buf ? rbd_apply_submit_owned(w->ap, rec, buf) : rbd_apply_submit(w->ap, rec);
-	w->ps.submit_s += cdp_mono() - t0;
-	if (ret == -EAGAIN) {
-		t0 = cdp_mono();
-		do {
-			rbd_apply_wait(w->ap, 100);
-			ret = buf ? rbd_apply_submit_owned(w->ap, rec, buf) :
-				    rbd_apply_submit(w->ap, rec);
-		} while (ret == -EAGAIN);
-		w->ps.full_s += cdp_mono() - t0;
+	for (;;) {
+		ret = buf ? rbd_apply_submit_owned(w->ap, rec, buf) : rbd_apply_submit(w->ap, rec);
+		if (ret != -EAGAIN)
+			break;
+		if (!tfull)
+			tfull = cdp_mono();	/* the window is full: wait for room */
+		rbd_apply_wait(w->ap, 100);
 	}
+	if (tfull)
+		w->ps.full_s += cdp_mono() - tfull;
+	w->ps.submit_s += (tfull ? tfull : cdp_mono()) - t0;
 	if (ret)
 		free(buf);
 	return ret;

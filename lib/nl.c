@@ -504,8 +504,6 @@ static int fetch_piece(struct cdp_nl *nl, struct fetch_ctx *fc, struct nlattr *a
 			nla_get_u64(tb[CDP_REC_ATTR_TIME]) : 0;
 		fc->have = 0;
 		fc->open = 1;
-		if (fc->cur.op == CDP_OP_WRITE && grow(nl, fc->cur.len))
-			return -ENOMEM;
 	} else if (!fc->open || seq != fc->cur.seq || off != fc->have) {
 		return -EPROTO;		/* a piece out of place */
 	}
@@ -516,6 +514,9 @@ static int fetch_piece(struct cdp_nl *nl, struct fetch_ctx *fc, struct nlattr *a
 			/* whole record in one piece: hand it out in place */
 			fc->cur.data = nla_data(tb[CDP_REC_ATTR_DATA]);
 		} else {
+			/* the join buffer only for records in pieces (taken by cdpd) */
+			if (off == 0 && grow(nl, fc->cur.len))
+				return -ENOMEM;
 			memcpy(nl->buf + off, nla_data(tb[CDP_REC_ATTR_DATA]), dlen);
 			fc->have += dlen;
 			if (fc->have < fc->cur.len)
