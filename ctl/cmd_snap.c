@@ -81,6 +81,7 @@ static void print_created(const struct snap_request *rq, const struct snap_resul
 	print_float(PRINT_ANY, "mark_ms", " mark_ms %.1f", res->mark_ms);
 	print_float(PRINT_ANY, "sync_ms", " sync_ms %.1f", res->sync_ms);
 	print_float(PRINT_ANY, "total_ms", " total_ms %.0f\n", res->total_ms);
+	print_bool(PRINT_JSON, "rcu_expedited", NULL, res->expedited);
 	if (res->warn[0]) {
 		/* the snapshot is fine; the freeze window may just have been longer */
 		print_string(PRINT_JSON, "warning", NULL, res->warn);
@@ -204,6 +205,7 @@ static int snap_create_cmd(int argc, char **argv)
 	}
 	rq.vols = vols;
 	rq.mnts = mnts;
+	rq.no_expedite = !cdpctl_config()->freeze_expedite_rcu;
 	if (!rq.name)
 		rq.name = snap_default_name(name, sizeof(name));
 	if (cdpctl_catalog_open(&cat))

@@ -40,6 +40,7 @@ static const struct key keys[] = {
 	{ "queue_mb",		UINT(queue_mb, 1, 4096, 0) },
 	{ "region_kb",		UINT(region_kb, 4, 1048576, 1) },
 	{ "snap_timeout_s",	UINT(snap_timeout_s, 1, 86400, 0) },
+	{ "freeze_expedite_rcu", UINT(freeze_expedite_rcu, 0, 1, 0) },
 };
 
 void cdp_config_defaults(struct cdp_config *c)
@@ -57,6 +58,7 @@ void cdp_config_defaults(struct cdp_config *c)
 	c->queue_mb = 64;
 	c->region_kb = 64;
 	c->snap_timeout_s = 60;
+	c->freeze_expedite_rcu = 1;
 }
 
 static void known_keys(char *buf, size_t len)

@@ -160,6 +160,7 @@ static void restore_handlers(void)
 static void guardian(int sock, const struct freeze *f, double deadline_s)
 {
 	struct pollfd p = { .fd = sock, .events = POLLIN };
+	struct rcu_expedite rcu;
 	char c = 0;
 	int i, n;
 
@@ -177,6 +178,9 @@ static void guardian(int sock, const struct freeze *f, double deadline_s)
 	/* parent gone (EOF) or stuck past the deadline */
 	for (i = 0; i < f->n; i++)
 		ioctl(f->fd[i], FITHAW, 0);
+	/* the parent may have died inside its expedited window */
+	rcu = f->rcu;
+	rcu_expedite_end(&rcu);
 	_exit(n == 0 ? 2 : 1);
 }
 
@@ -393,14 +397,34 @@ static void presync_mounts(struct freeze *f, enum presync_mode mode)
 	f->sync_ms = (cdp_mono() - t0) * 1000;
 }
 
+/* FIFREEZE in order; the caller thaws what was frozen when one fails. */
+static int freeze_all(struct freeze *f, char *err, size_t errlen)
+{
+	int i;
+
+	for (i = 0; i < f->n; i++) {
+		if (ioctl(f->fd[i], FIFREEZE, 0)) {
+			int e = errno;
+
+			snprintf(err, errlen, "cannot freeze %s: %s%s", f->mnt[i],
+				 strerror(e), freeze_hint(e));
+			return -e;
+		}
+		f->frozen[i] = 1;
+		sig_fds[sig_nfds++] = f->fd[i];
+	}
+	return 0;
+}
+
 int freeze_mounts(struct freeze *f, char *const *mnts, int n,
-		  double deadline_s, char *err, size_t errlen)
+		  double deadline_s, unsigned int flags, char *err, size_t errlen)
 {
 	sigset_t old;
 	int i, ret;
 
 	memset(f, 0, sizeof(*f));
 	f->guard_fd = -1;
+	f->rcu.fd = -1;
 	if (n > FREEZE_MAX_MOUNTS) {
 		snprintf(err, errlen, "at most %d mount points can be frozen together", FREEZE_MAX_MOUNTS);
 		return -E2BIG;
@@ -415,31 +439,32 @@ int freeze_mounts(struct freeze *f, char *const *mnts, int n,
 	if (!n)
 		return 0;
 	presync_mounts(f, presync_mode());
+	/*
+	 * Expedited grace periods from before the guardian's fork (so its copy
+	 * can put the knob back if we die in the window) to the last FIFREEZE;
+	 * FITHAW waits for no grace period.
+	 */
+	if (env_set("CDP_FREEZE_NO_EXPEDITE"))
+		flags |= FREEZE_NO_EXPEDITE;
+	if (!(flags & FREEZE_NO_EXPEDITE))
+		f->expedited = rcu_expedite_begin(&f->rcu, RCU_EXPEDITED_PATH);
 	ret = start_guardian(f, deadline_s, err, errlen);
 	if (ret) {
+		rcu_expedite_end(&f->rcu);
 		close_mounts(f);
 		return ret;
 	}
 	block_signals(&old);
 	install_handlers();
 	f->t_frozen = cdp_mono();
-	for (i = 0; i < f->n; i++) {
-		if (ioctl(f->fd[i], FIFREEZE, 0)) {
-			int e = errno;
-
-			snprintf(err, errlen, "cannot freeze %s: %s%s", f->mnt[i],
-				 strerror(e), freeze_hint(e));
-			sigprocmask(SIG_SETMASK, &old, NULL);
-			freeze_thaw(f, NULL, 0);
-			return -e;
-		}
-		f->frozen[i] = 1;
-		sig_fds[sig_nfds++] = f->fd[i];
-	}
+	ret = freeze_all(f, err, errlen);
+	rcu_expedite_end(&f->rcu);
 	/* the window's parts: FIFREEZE here, the caller's work, FITHAW */
 	f->fifreeze_ms = (cdp_mono() - f->t_frozen) * 1000;
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	return 0;
+	if (ret)
+		freeze_thaw(f, NULL, 0);
+	return ret;
 }
 
 int freeze_thaw(struct freeze *f, char *err, size_t errlen)

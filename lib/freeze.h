@@ -21,7 +21,12 @@
 
 #include <stddef.h>
 
+#include "rcu_expedite.h"
+
 #define FREEZE_MAX_MOUNTS	16
+
+/* freeze_mounts() flags */
+#define FREEZE_NO_EXPEDITE	0x1	/* leave RCU grace periods alone (rcu_expedite.h) */
 
 struct hook_result {
 	int ran;		/* a command was given and started */
@@ -58,6 +63,8 @@ struct freeze {
 	int sync_passes;	/* syncfs passes run, 0 = no pre-flush */
 	double fifreeze_ms;	/* the FIFREEZE calls, inside ms */
 	double fithaw_ms;	/* the FITHAW calls, inside ms */
+	struct rcu_expedite rcu; /* expedited grace periods during FIFREEZE */
+	int expedited;		/* FIFREEZE ran with expedited grace periods */
 	char warn[256];		/* first non-fatal problem, "" = none */
 };
 
@@ -66,14 +73,16 @@ struct freeze {
  * mounted file system), flush them while the application still runs
  * (syncfs, the ext4 journal checkpoint, syncfs again until a pass is short;
  * so FIFREEZE finds little to write and the frozen window is short), fork
- * the guardian with deadline_s, then FIFREEZE them in order. On failure
+ * the guardian with deadline_s, then FIFREEZE them in order, with RCU's
+ * grace periods expedited for just those calls unless FREEZE_NO_EXPEDITE
+ * (or $CDP_FREEZE_NO_EXPEDITE) says not to. On failure
  * everything already frozen is thawed again. A failed pre-flush is not an
  * error: it is left in f->warn for the caller to show.
  * n == 0 is allowed (nothing to freeze: returns 0 and freeze_thaw is a
  * no-op that reports 0 ms).
  */
 int freeze_mounts(struct freeze *f, char *const *mnts, int n,
-		  double deadline_s, char *err, size_t errlen);
+		  double deadline_s, unsigned int flags, char *err, size_t errlen);
 
 /*
  * FITHAW everything frozen, stop the guardian, close descriptors, set

@@ -92,7 +92,8 @@ static int freeze_and_mark(struct snap_conn *c, const struct snap_request *rq,
 	int r, t;
 
 	STAGE("freeze");
-	r = freeze_mounts(&f, rq->mnts, rq->nmnts, rq->hook_timeout_s, err, errlen);
+	r = freeze_mounts(&f, rq->mnts, rq->nmnts, rq->hook_timeout_s,
+			  rq->no_expedite ? FREEZE_NO_EXPEDITE : 0, err, errlen);
 	if (r)
 		return r;
 	res->time = time(NULL);
@@ -115,6 +116,7 @@ static int freeze_and_mark(struct snap_conn *c, const struct snap_request *rq,
 	t = freeze_thaw(&f, terr, sizeof(terr));
 	res->freeze_ms = f.ms;
 	res->sync_ms = f.sync_ms;
+	res->expedited = f.expedited;
 	snprintf(res->warn, sizeof(res->warn), "%s", f.warn);
 	if (r == -ETIMEDOUT)
 		snprintf(err + strlen(err), errlen - strlen(err),

@@ -32,6 +32,7 @@ struct snap_request {
 	double hook_timeout_s;		/* each hook, and the freeze window */
 	double timeout_s;		/* READY and DONE waits (cdpd side timeout too) */
 	int protect;
+	int no_expedite;		/* FREEZE_NO_EXPEDITE: normal RCU grace periods */
 	const char *socket;		/* NULL: snap_proto_socket_path() */
 };
 
@@ -45,6 +46,7 @@ struct snap_result {
 	struct hook_result pre, post;
 	int marked;			/* MARKED was received */
 	int done;			/* DONE was received: the snapshots exist */
+	int expedited;			/* FIFREEZE ran with expedited RCU */
 	char stage[16];			/* where it failed: connect|ready|pre|freeze|mark|thaw|post|done */
 	char warn[256];			/* a non-fatal problem (e.g. the pre-flush), "" = none */
 };

@@ -6,7 +6,7 @@ set -uo pipefail
 . "$CDP_TOP/tests/e2e/guest/common.sh"
 export CDP_CONF=$CDP_VM_WORK/cdp.conf
 N=${BENCH_SNAPS:-20} RATE=${BENCH_RATE:-2m}
-MODES=${BENCH_MODES:-nopresync syncfs presync} BASE_EVERY=${BENCH_BASE_EVERY:-1}
+MODES=${BENCH_MODES:-nopresync syncfs noexpedite presync} BASE_EVERY=${BENCH_BASE_EVERY:-1}
 PROBES=${BENCH_CKPT_PROBES:-0}
 g_load
 mkdir -p /var/lib/cdp /mnt/s
@@ -23,19 +23,24 @@ fpid=$!
 G_CLEAN+=("kill $fpid")
 sleep 5
 # modes: nopresync = FIFREEZE as it comes, syncfs = syncfs passes only,
-# presync = the default (syncfs, ext4 journal checkpoint, syncfs);
+# noexpedite = the default pre-flush, FIFREEZE with normal RCU grace periods,
+# presync = the default (syncfs, ext4 journal checkpoint, syncfs, FIFREEZE
+# with expedited grace periods);
 # nopresync only every BASE_EVERY-th round (its snapshots are the slow ones)
 for ((i = 0; i < N; i++)); do
 	for mode in $MODES; do
 		[ $mode = nopresync ] && ((i % BASE_EVERY)) && continue
-		nps= nck=
+		nps= nck= nex=
 		[ $mode = nopresync ] && nps=1
 		[ $mode = syncfs ] && nck=1
-		out=$(CDP_FREEZE_NO_PRESYNC=$nps CDP_FREEZE_NO_CHECKPOINT=$nck \
+		[ $mode = presync ] || nex=1
+		out=$(CDP_FREEZE_NO_PRESYNC=$nps CDP_FREEZE_NO_CHECKPOINT=$nck CDP_FREEZE_NO_EXPEDITE=$nex \
 			cdpctl -j snap create bs --name "$mode$i" \
 			--freeze /mnt/s --timeout 120 2>&1) || { echo "# snap failed: $out"; continue; }
 		python3 -c 'import json,sys; j=json.loads(sys.argv[1]); j=j[0] if isinstance(j,list) else j
-print("BENCH snap", sys.argv[2], j["freeze_ms"], j["mark_ms"], j["sync_ms"])' "$out" "$mode"
+print("BENCH snap", sys.argv[2], j["freeze_ms"], j["mark_ms"], j["sync_ms"])
+if j.get("rcu_expedited") != (sys.argv[2] == "presync"):
+    print("# %s: rcu_expedited is %s" % (sys.argv[2], j.get("rcu_expedited")))' "$out" "$mode"
 		sleep 2
 	done
 done

@@ -4,13 +4,14 @@
 # boot while fio dirties the file system, in rounds that alternate the
 # pre-freeze flush variants of lib/freeze.c (presync_mounts), so all modes
 # see the same load: nopresync (FIFREEZE as it comes), syncfs (syncfs
-# passes only) and presync (the default: syncfs, ext4 journal checkpoint,
-# syncfs). Prints p50/p99/max of freeze_ms (FIFREEZE to FITHAW: what the
+# passes only), noexpedite (the default pre-flush, FIFREEZE with normal RCU
+# grace periods) and presync (the default: syncfs, ext4 journal checkpoint,
+# syncfs, FIFREEZE with expedited RCU grace periods). Prints p50/p99/max of freeze_ms (FIFREEZE to FITHAW: what the
 # application waits for), of freeze_ms - mark_ms (the FIFREEZE and FITHAW
 # ioctls themselves), mark_ms and sync_ms per mode.
 #   sudo scripts/bench-snap.sh [ROUNDS] [FIO_RATE]
 # Defaults: 20 rounds, fio buffered random writes at 512 KiB/s.
-# BENCH_MODES="syncfs presync" picks modes; BENCH_BASE_EVERY=K runs the
+# BENCH_MODES="noexpedite presync" picks modes (default: all four); BENCH_BASE_EVERY=K runs the
 # slow nopresync baseline only every K-th round. BENCH_CKPT_PROBES=K then
 # times K x (syncfs, EXT4_IOC_CHECKPOINT, syncfs) under the same writer, 30 s
 # apart: the checkpoint's stall of the application's metadata updates,
@@ -22,7 +23,7 @@ cd "$TOP"
 . tests/lib/e2e.sh
 e2e_setup || exit 1
 n=${1:-20} rate=${2:-512k}
-modes=${BENCH_MODES:-nopresync syncfs presync} every=${BENCH_BASE_EVERY:-1} probes=${BENCH_CKPT_PROBES:-0}
+modes=${BENCH_MODES:-nopresync syncfs noexpedite presync} every=${BENCH_BASE_EVERY:-1} probes=${BENCH_CKPT_PROBES:-0}
 snaps=0
 for m in $modes; do
 	[ "$m" = nopresync ] && snaps=$((snaps + (n + every - 1) / every)) || snaps=$((snaps + n))
@@ -48,7 +49,7 @@ def pct(v, q):
 if rows:
     print("| mode | snapshots | freeze_ms p50 | p99 | max | ioctls (freeze - mark) p50 | p99 | mark_ms p50 | max | sync_ms p50 | max |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-for m in ("nopresync", "syncfs", "presync"):
+for m in ("nopresync", "syncfs", "noexpedite", "presync"):
     r = rows.get(m, [])
     if not r:
         continue
@@ -67,6 +68,7 @@ if ck:
     print("checkpoint probes (%d): syncfs_ms p50 %.1f, checkpoint_ms p50 %.1f max %.1f, second syncfs_ms p50 %.1f" % (len(ck),
           pct([c[0] for c in ck], 50), pct([c[1] for c in ck], 50), max(c[1] for c in ck), pct([c[2] for c in ck], 50)))
 ratio("presync", "nopresync")
+ratio("presync", "noexpedite")
 ratio("presync", "syncfs")
 ratio("syncfs", "nopresync")
 print("(goal: freeze_ms p99 <= 50 ms)")

@@ -113,7 +113,7 @@ static void freeze_not_a_mount(void **state)
 	char *m[] = { "/proc/self" };
 	struct freeze f;
 
-	assert_int_not_equal(freeze_mounts(&f, m, 1, 5, err, sizeof(err)), 0);
+	assert_int_not_equal(freeze_mounts(&f, m, 1, 5, 0, err, sizeof(err)), 0);
 	assert_non_null(strstr(err, "mount point"));
 }
 
@@ -122,7 +122,7 @@ static void freeze_missing_dir(void **state)
 	char *m[] = { "/nonexistent/cdp" };
 	struct freeze f;
 
-	assert_int_equal(freeze_mounts(&f, m, 1, 5, err, sizeof(err)), -ENOENT);
+	assert_int_equal(freeze_mounts(&f, m, 1, 5, 0, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "/nonexistent/cdp"));
 }
 
@@ -130,7 +130,7 @@ static void freeze_nothing(void **state)
 {
 	struct freeze f;
 
-	assert_int_equal(freeze_mounts(&f, NULL, 0, 5, err, sizeof(err)), 0);
+	assert_int_equal(freeze_mounts(&f, NULL, 0, 5, 0, err, sizeof(err)), 0);
 	assert_int_equal(freeze_thaw(&f, err, sizeof(err)), 0);
 	assert_true(f.ms == 0);
 }
@@ -192,7 +192,7 @@ static void freeze_and_thaw(void **state)
 		skip();
 	m[0] = (char *)mnt();
 	assert_true(can_write(2000));
-	assert_int_equal(freeze_mounts(&f, m, 1, 30, err, sizeof(err)), 0);
+	assert_int_equal(freeze_mounts(&f, m, 1, 30, 0, err, sizeof(err)), 0);
 	assert_false(can_write(300));
 	assert_int_equal(freeze_thaw(&f, err, sizeof(err)), 0);
 	assert_true(f.ms > 0);
@@ -208,8 +208,8 @@ static void freeze_twice_is_busy(void **state)
 	if (!mnt())
 		skip();
 	m[0] = (char *)mnt();
-	assert_int_equal(freeze_mounts(&f, m, 1, 30, err, sizeof(err)), 0);
-	assert_int_equal(freeze_mounts(&g, m, 1, 30, err, sizeof(err)), -EBUSY);
+	assert_int_equal(freeze_mounts(&f, m, 1, 30, 0, err, sizeof(err)), 0);
+	assert_int_equal(freeze_mounts(&g, m, 1, 30, 0, err, sizeof(err)), -EBUSY);
 	assert_non_null(strstr(err, "already frozen"));
 	assert_int_equal(freeze_thaw(&f, err, sizeof(err)), 0);
 	assert_true(can_write(2000));
@@ -241,7 +241,7 @@ static void freeze_with(struct freeze *f, const char *env)
 	if (env)
 		setenv(env, "1", 1);
 	dirty();
-	assert_int_equal(freeze_mounts(f, m, 1, 30, err, sizeof(err)), 0);
+	assert_int_equal(freeze_mounts(f, m, 1, 30, 0, err, sizeof(err)), 0);
 	assert_int_equal(freeze_thaw(f, err, sizeof(err)), 0);
 	if (env)
 		unsetenv(env);
@@ -280,6 +280,46 @@ static void preflush_variants(void **state)
 	assert_true(f.sync_ms == 0);
 }
 
+static char rcu_knob(void)
+{
+	char c = '?';
+	int fd = open(RCU_EXPEDITED_PATH, O_RDONLY);
+
+	if (fd >= 0 && read(fd, &c, 1) != 1)
+		c = '?';
+	if (fd >= 0)
+		close(fd);
+	return c;
+}
+
+/*
+ * FIFREEZE ran with expedited RCU grace periods (the guest's knob is 0),
+ * the knob is back to 0 afterwards, and FREEZE_NO_EXPEDITE leaves it alone.
+ */
+static void rcu_expedited_around_fifreeze(void **state)
+{
+	struct freeze f;
+	char *m[1];
+
+	if (!mnt())
+		skip();
+	m[0] = (char *)mnt();
+	assert_int_equal(rcu_knob(), '0');
+	assert_int_equal(freeze_mounts(&f, m, 1, 30, 0, err, sizeof(err)), 0);
+	assert_int_equal(rcu_knob(), '0');	/* held for the FIFREEZE calls only */
+	assert_int_equal(freeze_thaw(&f, err, sizeof(err)), 0);
+	assert_int_equal(f.expedited, 1);
+	assert_int_equal(freeze_mounts(&f, m, 1, 30, FREEZE_NO_EXPEDITE, err, sizeof(err)), 0);
+	assert_int_equal(freeze_thaw(&f, err, sizeof(err)), 0);
+	assert_int_equal(f.expedited, 0);
+	setenv("CDP_FREEZE_NO_EXPEDITE", "1", 1);
+	assert_int_equal(freeze_mounts(&f, m, 1, 30, 0, err, sizeof(err)), 0);
+	unsetenv("CDP_FREEZE_NO_EXPEDITE");
+	assert_int_equal(freeze_thaw(&f, err, sizeof(err)), 0);
+	assert_int_equal(f.expedited, 0);
+	assert_int_equal(rcu_knob(), '0');
+}
+
 /* A child freezes, then dies by sig: the fs must be writable again. */
 static void child_dies(int sig, double deadline)
 {
@@ -292,13 +332,14 @@ static void child_dies(int sig, double deadline)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (!pid) {
-		if (freeze_mounts(&f, m, 1, deadline, err, sizeof(err)))
+		if (freeze_mounts(&f, m, 1, deadline, 0, err, sizeof(err)))
 			_exit(1);
 		pause();
 		_exit(0);
 	}
 	usleep(500000);
 	assert_false(can_write(200));
+	assert_int_equal(rcu_knob(), '0');	/* only FIFREEZE itself expedites */
 	if (sig)
 		kill(pid, sig);
 	assert_true(can_write(5000));
@@ -350,6 +391,7 @@ int main(void)
 		cmocka_unit_test(freeze_twice_is_busy),
 		cmocka_unit_test(preflush_checkpoints_ext4),
 		cmocka_unit_test(preflush_variants),
+		cmocka_unit_test(rcu_expedited_around_fifreeze),
 		cmocka_unit_test(sigterm_thaws),
 		cmocka_unit_test(sigint_thaws),
 		cmocka_unit_test(sigkill_guardian_thaws),
