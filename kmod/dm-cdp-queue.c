@@ -83,7 +83,6 @@ struct cdp_rec *cdp_rec_alloc(struct cdp *cdp, u8 op, u32 len, gfp_t gfp)
 	return rec;
 }
 
-/* Lock held: give the pages back to the pool and free the header. */
 /* Lock held: give @rec's payload pages back to the pool. */
 static void __cdp_rec_put_pages(struct cdp *cdp, struct cdp_rec *rec)
 {
@@ -94,6 +93,7 @@ static void __cdp_rec_put_pages(struct cdp *cdp, struct cdp_rec *rec)
 	rec->nr_pages = 0;
 }
 
+/* Lock held: give the pages back to the pool and free the header. */
 void __cdp_rec_free(struct cdp *cdp, struct cdp_rec *rec)
 {
 	__cdp_rec_put_pages(cdp, rec);

@@ -36,7 +36,10 @@ for ((i = 0; i < N; i++)); do
 		[ $mode = presync ] || nex=1
 		out=$(CDP_FREEZE_NO_PRESYNC=$nps CDP_FREEZE_NO_CHECKPOINT=$nck CDP_FREEZE_NO_EXPEDITE=$nex \
 			cdpctl -j snap create bs --name "$mode$i" \
-			--freeze /mnt/s --timeout 120 2>&1) || { echo "# snap failed: $out"; continue; }
+			--freeze /mnt/s --timeout 120 2>/tmp/snap.err) ||
+			{ echo "# snap failed: $out $(cat /tmp/snap.err)"; continue; }
+		# a warning (stderr) is shown, the JSON (stdout) parsed
+		[ -s /tmp/snap.err ] && sed "s/^/# $mode$i: /" /tmp/snap.err
 		python3 -c 'import json,sys; j=json.loads(sys.argv[1]); j=j[0] if isinstance(j,list) else j
 print("BENCH snap", sys.argv[2], j["freeze_ms"], j["mark_ms"], j["sync_ms"])
 if j.get("rcu_expedited") != (sys.argv[2] == "presync"):

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Guest side of scripts/bench-kernel.sh: the same fio jobs on the same disk
 # through dm-linear and through cdp (async, test consumer draining).
-# Disks: vda origin, vdb meta, vdc replica. Prints "BENCH key value" lines.
+# Disks: vda origin, vdb meta, vdc replica; a second cdp pass replicates
+# into a RAM disk (BENCH_RAM_REPLICA=0: skip). Prints "BENCH key value" lines.
 . tests/lib/tap.sh
 . tests/kernel/guest/cdp-common.sh
 O=/dev/vda M=/dev/vdb R=/dev/vdc
@@ -51,6 +52,23 @@ echo "BENCH cdp.meta_writes $((m1 - m0)) $((d1 - d0))"
 echo "BENCH cdp.status $(dmsetup status bc | cut -d' ' -f4-)"
 consumer_finish 300 && same_content $O $R && echo "BENCH cdp.replica_equal yes"
 tail -n1 "$T/consumer.log" | sed 's/^/# /'
+
+# The same suite with the replica in RAM (brd): the consumer's writes then
+# cost a copy, as a send to a remote replica does, instead of a second
+# virtio disk write competing with fio's for the host's 2 cores. The RAM
+# disk starts as a copy of the replica, so the stream continues from the
+# acked seq and the end state can be compared.
+if [ "${BENCH_RAM_REPLICA:-1}" = 1 ] && modprobe brd rd_nr=1 rd_size=$((SZ / 2)) max_part=0; then
+	RR=/dev/ram0
+	dd if=$R of=$RR bs=1M iflag=direct oflag=direct status=none
+	consumer_start bvol $RR ${BENCH_CONSUMER_OPTS:---batch-ms 100}
+	wait_for 120 state_is bc replicating
+	suite ram /dev/mapper/bc
+	consumer_finish 300 && same_content $O $RR && echo "BENCH ram.replica_equal yes"
+	tail -n1 "$T/consumer.log" | sed 's/^/# ram: /'
+	# the RAM disk would hold 1 GiB of the guest's memory until shutdown
+	rmmod brd
+fi
 
 # The kernel's own cost: capture into the queue with the consumer paused
 # (it would otherwise share the only vCPU); 4k jobs fit in queue_mb 128.
