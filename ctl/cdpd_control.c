@@ -184,14 +184,11 @@ static int check_absent(struct snap_req *q)
 }
 
 /* Insert a MARK in every member and register its snapshot; reply MARKED. */
-static int mark_all(struct snap_req *q)
+static int mark_all(struct snap_req *q, struct cdp_nl *nl)
 {
 	char reply[1024] = "MARKED";
-	struct cdp_nl *nl;
 	int i, r = 0;
 
-	if (cdp_nl_open(&nl))
-		return send_line(q->fd, "ERR 19 cannot reach dm-cdp over netlink"), -ENODEV;
 	for (i = 0; i < q->n && !r; i++) {
 		struct vol *v = q->vols[i];
 		struct pending_snap *p = calloc(1, sizeof(*p));
@@ -219,7 +216,6 @@ static int mark_all(struct snap_req *q)
 				 v->name, (unsigned long long)p->seq);
 		}
 	}
-	cdp_nl_close(nl);
 	if (!r)
 		r = send_line(q->fd, "%s", reply);
 	return r;
@@ -295,18 +291,27 @@ static void finish(struct snap_req *q, int failed)
 static void do_snap(int fd, char *args)
 {
 	struct snap_req q = { .fd = fd };
+	struct cdp_nl *nl;
 	char line[64];
 	int r;
 
 	if (parse_snap(&q, args) || wait_ready(&q) || check_absent(&q))
 		return;
-	if (send_line(fd, "READY"))
+	/* opened (family resolved) now: MARK runs inside the client's freeze */
+	if (cdp_nl_open(&nl)) {
+		send_line(fd, "ERR 19 cannot reach dm-cdp over netlink");
 		return;
+	}
+	r = send_line(fd, "READY");
 	/* the client freezes now; a vanished client leaves nothing behind */
-	r = cdpd_recv(fd, line, sizeof(line), q.timeout_ms);
-	if (r || strcmp(line, "MARK"))
+	if (!r)
+		r = cdpd_recv(fd, line, sizeof(line), q.timeout_ms);
+	if (r || strcmp(line, "MARK")) {
+		cdp_nl_close(nl);
 		return;
-	r = mark_all(&q);
+	}
+	r = mark_all(&q, nl);
+	cdp_nl_close(nl);
 	cdpd_log(LOG_INFO, "snapshot %s: %d volume(s) marked%s", q.name, q.n, r ? " (failed)" : "");
 	finish(&q, r != 0);
 }
