@@ -9,6 +9,11 @@ N=${BENCH_SNAPS:-20} RATE=${BENCH_RATE:-2m}
 MODES=${BENCH_MODES:-nopresync syncfs noexpedite presync} BASE_EVERY=${BENCH_BASE_EVERY:-1}
 PROBES=${BENCH_CKPT_PROBES:-0}
 g_load
+# every thread of cdpd (librbd's included) at nice $1
+cdpd_nice() {
+	local t
+	for t in /proc/$CDPD_PID/task/*; do renice -n "$1" -p "${t##*/}" >/dev/null; done
+}
 mkdir -p /var/lib/cdp /mnt/s
 cdpctl protect /dev/vda --image rbd/bs >/dev/null || tap_bail "protect"
 g_cdpd_start || tap_bail "cdpd"
@@ -25,7 +30,8 @@ sleep 5
 # modes: nopresync = FIFREEZE as it comes, syncfs = syncfs passes only,
 # noexpedite = the default pre-flush, FIFREEZE with normal RCU grace periods,
 # presync = the default (syncfs, ext4 journal checkpoint, syncfs, FIFREEZE
-# with expedited grace periods);
+# with expedited grace periods), nice = the default with cdpd's threads at
+# nice 10 for that snapshot (does cdpd's CPU use stretch the window?);
 # nopresync only every BASE_EVERY-th round (its snapshots are the slow ones)
 for ((i = 0; i < N; i++)); do
 	for mode in $MODES; do
@@ -33,7 +39,8 @@ for ((i = 0; i < N; i++)); do
 		nps= nck= nex=
 		[ $mode = nopresync ] && nps=1
 		[ $mode = syncfs ] && nck=1
-		[ $mode = presync ] || nex=1
+		[ $mode = presync ] || [ $mode = nice ] || nex=1
+		[ $mode = nice ] && cdpd_nice 10
 		out=$(CDP_FREEZE_NO_PRESYNC=$nps CDP_FREEZE_NO_CHECKPOINT=$nck CDP_FREEZE_NO_EXPEDITE=$nex \
 			cdpctl -j snap create bs --name "$mode$i" \
 			--freeze /mnt/s --timeout 120 2>/tmp/snap.err) ||
@@ -42,8 +49,9 @@ for ((i = 0; i < N; i++)); do
 		[ -s /tmp/snap.err ] && sed "s/^/# $mode$i: /" /tmp/snap.err
 		python3 -c 'import json,sys; j=json.loads(sys.argv[1]); j=j[0] if isinstance(j,list) else j
 print("BENCH snap", sys.argv[2], j["freeze_ms"], j["mark_ms"], j["sync_ms"])
-if j.get("rcu_expedited") != (sys.argv[2] == "presync"):
+if j.get("rcu_expedited") != (sys.argv[2] in ("presync", "nice")):
     print("# %s: rcu_expedited is %s" % (sys.argv[2], j.get("rcu_expedited")))' "$out" "$mode"
+		[ $mode = nice ] && cdpd_nice 0
 		sleep 2
 	done
 done
