@@ -141,7 +141,14 @@ void cdp_rec_copy_bio(struct cdp_rec *rec, struct bio *bio)
 void __cdp_enqueue(struct cdp *cdp, struct cdp_rec *rec)
 {
 	rec->seq = ++cdp->last_seq;
-	rec->time_ns = ktime_get_real_ns();
+	/*
+	 * The tick's wall clock (1 jiffy resolution is plenty for a lag in
+	 * seconds): no clocksource read per write. Where the clocksource is
+	 * HPET (our TCG test guest, hosts with an unstable TSC)
+	 * ktime_get_real_ns() is an MMIO read, in a VM an exit to the
+	 * device model, on every write.
+	 */
+	rec->time_ns = ktime_get_coarse_real_ns();
 	list_add_tail(&rec->list, &cdp->queue);
 	cdp->queued_records++;
 	cdp->queued_bytes += rec->nr_pages ? rec->len : 0;
