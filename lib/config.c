@@ -9,10 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 
-enum key_type { K_STR, K_UINT };
+enum key_type { K_STR, K_UINT, K_BOOL };
 
 struct key {
 	const char *name;
@@ -25,6 +26,7 @@ struct key {
 
 #define STR(f) K_STR, offsetof(struct cdp_config, f), sizeof(((struct cdp_config *)0)->f), 0, 0, 0
 #define UINT(f, lo, hi, p2) K_UINT, offsetof(struct cdp_config, f), 0, lo, hi, p2
+#define BOOL(f) K_BOOL, offsetof(struct cdp_config, f), 0, 0, 1, 0
 
 static const struct key keys[] = {
 	{ "ceph_conf",		STR(ceph_conf) },
@@ -40,7 +42,7 @@ static const struct key keys[] = {
 	{ "queue_mb",		UINT(queue_mb, 1, 4096, 0) },
 	{ "region_kb",		UINT(region_kb, 4, 1048576, 1) },
 	{ "snap_timeout_s",	UINT(snap_timeout_s, 1, 86400, 0) },
-	{ "freeze_expedite_rcu", UINT(freeze_expedite_rcu, 0, 1, 0) },
+	{ "freeze_expedite_rcu", BOOL(freeze_expedite_rcu) },
 };
 
 void cdp_config_defaults(struct cdp_config *c)
@@ -70,6 +72,25 @@ static void known_keys(char *buf, size_t len)
 		n += snprintf(buf + n, len - n, "%s%s", i ? ", " : "", keys[i].name);
 }
 
+static int set_bool(struct cdp_config *c, const struct key *k, const char *value,
+		    char *err, size_t errlen)
+{
+	static const char *const yes[] = { "1", "yes", "true", "on" };
+	static const char *const no[] = { "0", "no", "false", "off" };
+	unsigned int *v = (unsigned int *)((char *)c + k->off);
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcasecmp(value, yes[i]) || !strcasecmp(value, no[i])) {
+			*v = !strcasecmp(value, yes[i]);
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "%s: '%s' is not yes or no (also 1/0, true/false, on/off)",
+		 k->name, value);
+	return -EINVAL;
+}
+
 int cdp_config_set(struct cdp_config *c, const char *key, const char *value,
 		   char *err, size_t errlen)
 {
@@ -97,6 +118,8 @@ int cdp_config_set(struct cdp_config *c, const char *key, const char *value,
 		strcpy((char *)c + k->off, value);
 		return 0;
 	}
+	if (k->type == K_BOOL)
+		return set_bool(c, k, value, err, errlen);
 	errno = 0;
 	v = strtoul(value, &end, 10);
 	if (!isdigit((unsigned char)*value) || *end || errno || v < k->min || v > k->max ||

@@ -37,6 +37,7 @@ conf_cases=(
 	"op_timeout_s: 'ten' is not a whole number|op_timeout_s = ten"
 	"region_kb: '48' is not a power of two|region_kb = 48"
 	"fetch_kb: '99999999' is not a whole number between 64 and 65536|fetch_kb = 99999999"
+	"freeze_expedite_rcu: 'maybe' is not yes or no|freeze_expedite_rcu = maybe"
 	"pool: value must be 1 to|pool ="
 	"cdp.conf:3: unknown key 'x'|# comment\n\nx = 1"
 )
