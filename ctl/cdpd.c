@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "catalog.h"
@@ -185,6 +186,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cdpd: cannot open the control socket (see the log)\n");
 		return 1;
 	}
+	/*
+	 * Replication is background work: the kernel queue absorbs bursts,
+	 * and a full queue costs a resync, never a stalled write. So the
+	 * volume workers and librbd's threads, all created by this thread
+	 * from here on, inherit a lower priority; under CPU contention the
+	 * application, and its file system during a snapshot's freeze, go
+	 * first. The control threads, created above, stay at nice 0 so a
+	 * MARK is answered at once.
+	 */
+	if (cfg.worker_nice && setpriority(PRIO_PROCESS, 0, (int)cfg.worker_nice))
+		cdpd_log(LOG_WARNING, "cannot set the workers' nice to %u: %s",
+			 cfg.worker_nice, strerror(errno));
 	snprintf(path, sizeof(path), "%s", catalog_path(cat));
 	cdpd_log(LOG_INFO, "started (catalog %s, ceph %s)", path, cfg.ceph_conf);
 	while (!cdpd_quit) {

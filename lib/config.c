@@ -43,6 +43,7 @@ static const struct key keys[] = {
 	{ "region_kb",		UINT(region_kb, 4, 1048576, 1) },
 	{ "snap_timeout_s",	UINT(snap_timeout_s, 1, 86400, 0) },
 	{ "freeze_expedite_rcu", BOOL(freeze_expedite_rcu) },
+	{ "worker_nice",	UINT(worker_nice, 0, 19, 0) },
 };
 
 void cdp_config_defaults(struct cdp_config *c)
@@ -61,6 +62,7 @@ void cdp_config_defaults(struct cdp_config *c)
 	c->region_kb = 64;
 	c->snap_timeout_s = 60;
 	c->freeze_expedite_rcu = 1;
+	c->worker_nice = 10;
 }
 
 static void known_keys(char *buf, size_t len)

@@ -29,6 +29,7 @@ struct cdp_config {
 	unsigned int queue_mb;		/* protect default, 1..4096 */
 	unsigned int region_kb;		/* protect default, 4..1048576, power of 2 */
 	unsigned int snap_timeout_s;	/* snapshot default timeout, 1..86400 */
+	unsigned int worker_nice;	/* cdpd replication threads' nice, 0..19 */
 	unsigned int freeze_expedite_rcu; /* yes (1): expedited RCU during FIFREEZE (rcu_expedite.h) */
 };
 

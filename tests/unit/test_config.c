@@ -25,6 +25,7 @@ static void defaults(void **state)
 	assert_string_equal(c.pool, "rbd");
 	assert_int_equal(c.max_inflight, 32);
 	assert_int_equal(c.freeze_expedite_rcu, 1);
+	assert_int_equal(c.worker_nice, 10);
 }
 
 static void bool_spellings(void **state)
@@ -59,6 +60,8 @@ static void bad_values(void **state)
 	assert_non_null(strstr(err, "between 1 and 1024"));
 	assert_int_equal(cdp_config_set(&c, "region_kb", "48", err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "power of two"));
+	assert_int_equal(cdp_config_set(&c, "worker_nice", "20", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "between 0 and 19"));
 	assert_int_equal(cdp_config_set(&c, "nosuchkey", "1", err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "freeze_expedite_rcu"));	/* the list of known keys */
 }
