@@ -9,10 +9,19 @@ N=${BENCH_SNAPS:-20} RATE=${BENCH_RATE:-2m}
 MODES=${BENCH_MODES:-nopresync syncfs noexpedite presync} BASE_EVERY=${BENCH_BASE_EVERY:-1}
 PROBES=${BENCH_CKPT_PROBES:-0}
 g_load
-# every thread of cdpd (librbd's included) at nice $1
-cdpd_nice() {
+# cdpd_nice0: every thread of cdpd (librbd's included) at nice 0;
+# cdpd_nice_restore: each back to the nice it had
+cdpd_nice0() {
 	local t
-	for t in /proc/$CDPD_PID/task/*; do renice -n "$1" -p "${t##*/}" >/dev/null; done
+	SAVED_NICE=()
+	for t in /proc/$CDPD_PID/task/*; do
+		SAVED_NICE+=("${t##*/}:$(sed 's/.*) //' "$t/stat" | cut -d' ' -f17)")
+		renice -n 0 -p "${t##*/}" >/dev/null
+	done
+}
+cdpd_nice_restore() {
+	local s
+	for s in "${SAVED_NICE[@]}"; do renice -n "${s#*:}" -p "${s%%:*}" >/dev/null 2>&1; done
 }
 mkdir -p /var/lib/cdp /mnt/s
 cdpctl protect /dev/vda --image rbd/bs >/dev/null || tap_bail "protect"
@@ -30,8 +39,9 @@ sleep 5
 # modes: nopresync = FIFREEZE as it comes, syncfs = syncfs passes only,
 # noexpedite = the default pre-flush, FIFREEZE with normal RCU grace periods,
 # presync = the default (syncfs, ext4 journal checkpoint, syncfs, FIFREEZE
-# with expedited grace periods), nice = the default with cdpd's threads at
-# nice 10 for that snapshot (does cdpd's CPU use stretch the window?);
+# with expedited grace periods, cdpd's replication threads at worker_nice
+# 10), nice0 = the default with every cdpd thread at nice 0 for that
+# snapshot (as before worker_nice);
 # nopresync only every BASE_EVERY-th round (its snapshots are the slow ones)
 for ((i = 0; i < N; i++)); do
 	for mode in $MODES; do
@@ -39,8 +49,8 @@ for ((i = 0; i < N; i++)); do
 		nps= nck= nex=
 		[ $mode = nopresync ] && nps=1
 		[ $mode = syncfs ] && nck=1
-		[ $mode = presync ] || [ $mode = nice ] || nex=1
-		[ $mode = nice ] && cdpd_nice 10
+		[ $mode = presync ] || [ $mode = nice0 ] || nex=1
+		[ $mode = nice0 ] && cdpd_nice0
 		out=$(CDP_FREEZE_NO_PRESYNC=$nps CDP_FREEZE_NO_CHECKPOINT=$nck CDP_FREEZE_NO_EXPEDITE=$nex \
 			cdpctl -j snap create bs --name "$mode$i" \
 			--freeze /mnt/s --timeout 120 2>/tmp/snap.err) ||
@@ -49,9 +59,9 @@ for ((i = 0; i < N; i++)); do
 		[ -s /tmp/snap.err ] && sed "s/^/# $mode$i: /" /tmp/snap.err
 		python3 -c 'import json,sys; j=json.loads(sys.argv[1]); j=j[0] if isinstance(j,list) else j
 print("BENCH snap", sys.argv[2], j["freeze_ms"], j["mark_ms"], j["sync_ms"])
-if j.get("rcu_expedited") != (sys.argv[2] in ("presync", "nice")):
+if j.get("rcu_expedited") != (sys.argv[2] in ("presync", "nice0")):
     print("# %s: rcu_expedited is %s" % (sys.argv[2], j.get("rcu_expedited")))' "$out" "$mode"
-		[ $mode = nice ] && cdpd_nice 0
+		[ $mode = nice0 ] && cdpd_nice_restore
 		sleep 2
 	done
 done

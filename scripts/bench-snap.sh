@@ -6,8 +6,10 @@
 # see the same load: nopresync (FIFREEZE as it comes), syncfs (syncfs
 # passes only), noexpedite (the default pre-flush, FIFREEZE with normal RCU
 # grace periods) and presync (the default: syncfs, ext4 journal checkpoint,
-# syncfs, FIFREEZE with expedited RCU grace periods); BENCH_MODES may add
-# nice (presync with cdpd's threads at nice 10 during that snapshot). Prints p50/p99/max of freeze_ms (FIFREEZE to FITHAW: what the
+# syncfs, FIFREEZE with expedited RCU grace periods, cdpd's replication
+# threads at nice 10); BENCH_MODES may add nice0 (the default with every
+# cdpd thread at nice 0 during that snapshot, as before worker_nice). A
+# mode named twice in BENCH_MODES runs twice per round (more samples). Prints p50/p99/max of freeze_ms (FIFREEZE to FITHAW: what the
 # application waits for), of freeze_ms - mark_ms (the FIFREEZE and FITHAW
 # ioctls themselves), mark_ms and sync_ms per mode.
 #   sudo scripts/bench-snap.sh [ROUNDS] [FIO_RATE]
@@ -50,7 +52,7 @@ def pct(v, q):
 if rows:
     print("| mode | snapshots | freeze_ms p50 | p99 | max | ioctls (freeze - mark) p50 | p99 | mark_ms p50 | max | sync_ms p50 | max |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-for m in ("nopresync", "syncfs", "noexpedite", "presync", "nice"):
+for m in ("nopresync", "syncfs", "noexpedite", "nice0", "presync"):
     r = rows.get(m, [])
     if not r:
         continue
@@ -71,7 +73,7 @@ if ck:
 ratio("presync", "nopresync")
 ratio("presync", "noexpedite")
 ratio("presync", "syncfs")
-ratio("nice", "presync")
+ratio("presync", "nice0")
 ratio("syncfs", "nopresync")
 print("(goal: freeze_ms p99 <= 50 ms)")
 '
