@@ -187,13 +187,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/*
-	 * Replication is background work: the kernel queue absorbs bursts,
-	 * and a full queue costs a resync, never a stalled write. So the
-	 * volume workers and librbd's threads, all created by this thread
-	 * from here on, inherit a lower priority; under CPU contention the
-	 * application, and its file system during a snapshot's freeze, go
-	 * first. The control threads, created above, stay at nice 0 so a
-	 * MARK is answered at once.
+	 * worker_nice: the volume workers and librbd's threads, all created
+	 * by this thread from here on, inherit it (cdpd_nice.c). The control
+	 * threads, created above, stay at nice 0.
 	 */
 	if (cfg.worker_nice && setpriority(PRIO_PROCESS, 0, (int)cfg.worker_nice))
 		cdpd_log(LOG_WARNING, "cannot set the workers' nice to %u: %s",

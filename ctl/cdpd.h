@@ -49,6 +49,7 @@ struct vol {
 	uint64_t acked_seq;		/* last seq acked to the kernel */
 	uint64_t kernel_last_seq;	/* from the latest LIST */
 	int kernel_state;		/* enum cdp_state, from the latest LIST */
+	int kernel_sync;		/* sync mode, from the latest LIST */
 	uint64_t queued_bytes;		/* kernel queue, from the latest LIST */
 	double oldest_pending;		/* completion time of the oldest non-durable record */
 	char error[256];		/* why the worker is waiting, "" if fine */
@@ -70,6 +71,15 @@ extern struct vol *volumes;
 struct vol *vol_find(const char *name);	/* caller holds registry_lock */
 
 /* cdpd_control.c */
+/*
+ * cdpd_nice.c: name the calling thread a control thread (stays at nice 0);
+ * cdpd_workers_yield(1) lowers every other thread's priority for a
+ * snapshot's freeze window, cdpd_workers_yield(0) ends it (nested calls
+ * count: the last end restores worker_nice).
+ */
+void cdpd_name_control_thread(void);
+void cdpd_workers_yield(int on);
+
 int control_start(void);
 void control_stop(void);
 

@@ -288,12 +288,29 @@ static void finish(struct snap_req *q, int failed)
 		send_line(q->fd, "%s", done);
 }
 
+/*
+ * Replication steps back during the client's freeze window unless a
+ * member is in sync mode: there the frozen file system's own writes wait
+ * for our acks.
+ */
+static int may_yield(struct snap_req *q)
+{
+	int i, sync = 0;
+
+	for (i = 0; i < q->n; i++) {
+		pthread_mutex_lock(&q->vols[i]->lock);
+		sync |= q->vols[i]->kernel_sync;
+		pthread_mutex_unlock(&q->vols[i]->lock);
+	}
+	return !sync;
+}
+
 static void do_snap(int fd, char *args)
 {
 	struct snap_req q = { .fd = fd };
 	struct cdp_nl *nl;
 	char line[64];
-	int r;
+	int r, yield;
 
 	if (parse_snap(&q, args) || wait_ready(&q) || check_absent(&q))
 		return;
@@ -303,14 +320,22 @@ static void do_snap(int fd, char *args)
 		return;
 	}
 	r = send_line(fd, "READY");
-	/* the client freezes now; a vanished client leaves nothing behind */
+	/* the client quiesces and freezes now: replication steps back */
+	yield = may_yield(&q);
+	if (yield)
+		cdpd_workers_yield(1);
+	/* a vanished client leaves nothing behind */
 	if (!r)
 		r = cdpd_recv(fd, line, sizeof(line), q.timeout_ms);
 	if (r || strcmp(line, "MARK")) {
+		if (yield)
+			cdpd_workers_yield(0);
 		cdp_nl_close(nl);
 		return;
 	}
 	r = mark_all(&q, nl);
+	if (yield)
+		cdpd_workers_yield(0);
 	cdp_nl_close(nl);
 	cdpd_log(LOG_INFO, "snapshot %s: %d volume(s) marked%s", q.name, q.n, r ? " (failed)" : "");
 	finish(&q, r != 0);
@@ -342,6 +367,7 @@ static void *conn_thread(void *arg)
 	int fd = (int)(intptr_t)arg;
 	char line[1024];
 
+	cdpd_name_control_thread();
 	if (!cdpd_recv(fd, line, sizeof(line), 5000)) {
 		if (!strncmp(line, "SNAP ", 5))
 			do_snap(fd, line + 5);
@@ -356,6 +382,7 @@ static void *conn_thread(void *arg)
 
 static void *accept_loop(void *arg)
 {
+	cdpd_name_control_thread();
 	while (!cdpd_quit) {
 		struct pollfd p = { .fd = listen_fd, .events = POLLIN };
 		pthread_t t;

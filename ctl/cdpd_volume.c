@@ -359,6 +359,7 @@ static void refresh(struct worker *w)
 	pthread_mutex_lock(&v->lock);
 	v->kernel_last_seq = vi.last_seq;
 	v->kernel_state = vi.state;
+	v->kernel_sync = vi.mode == CDP_MODE_SYNC;
 	v->queued_bytes = vi.queued_bytes;
 	if (vi.state != CDP_STATE_SYNCING && vi.state != CDP_STATE_TRACKING &&
 	    vi.resync_left == 0 && v->durable_seq >= vi.last_seq && !v->consistent) {

@@ -81,6 +81,8 @@ static void print_created(const struct snap_request *rq, const struct snap_resul
 	print_float(PRINT_ANY, "mark_ms", " mark_ms %.1f", res->mark_ms);
 	print_float(PRINT_ANY, "sync_ms", " sync_ms %.1f", res->sync_ms);
 	print_float(PRINT_ANY, "total_ms", " total_ms %.0f\n", res->total_ms);
+	print_float(PRINT_JSON, "fifreeze_ms", NULL, res->fifreeze_ms);
+	print_float(PRINT_JSON, "fithaw_ms", NULL, res->fithaw_ms);
 	print_bool(PRINT_JSON, "rcu_expedited", NULL, res->expedited);
 	if (res->warn[0]) {
 		/* the snapshot is fine; the freeze window may just have been longer */

@@ -62,7 +62,7 @@ void cdp_config_defaults(struct cdp_config *c)
 	c->region_kb = 64;
 	c->snap_timeout_s = 60;
 	c->freeze_expedite_rcu = 1;
-	c->worker_nice = 10;
+	c->worker_nice = 0;
 }
 
 static void known_keys(char *buf, size_t len)

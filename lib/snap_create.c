@@ -117,6 +117,8 @@ static int freeze_and_mark(struct snap_conn *c, const struct snap_request *rq,
 	res->freeze_ms = f.ms;
 	res->sync_ms = f.sync_ms;
 	res->expedited = f.expedited;
+	res->fifreeze_ms = f.fifreeze_ms;
+	res->fithaw_ms = f.fithaw_ms;
 	snprintf(res->warn, sizeof(res->warn), "%s", f.warn);
 	if (r == -ETIMEDOUT)
 		snprintf(err + strlen(err), errlen - strlen(err),

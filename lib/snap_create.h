@@ -42,6 +42,7 @@ struct snap_result {
 	double freeze_ms;		/* FIFREEZE to FITHAW (0 without --freeze) */
 	double mark_ms;			/* MARK sent to MARKED received */
 	double sync_ms;			/* syncfs before the freeze (not frozen) */
+	double fifreeze_ms, fithaw_ms;	/* the ioctls themselves, inside freeze_ms */
 	double total_ms;
 	struct hook_result pre, post;
 	int marked;			/* MARKED was received */

@@ -5,24 +5,11 @@
 set -uo pipefail
 . "$CDP_TOP/tests/e2e/guest/common.sh"
 export CDP_CONF=$CDP_VM_WORK/cdp.conf
+snapno=0
 N=${BENCH_SNAPS:-20} RATE=${BENCH_RATE:-2m}
 MODES=${BENCH_MODES:-nopresync syncfs noexpedite presync} BASE_EVERY=${BENCH_BASE_EVERY:-1}
 PROBES=${BENCH_CKPT_PROBES:-0}
 g_load
-# cdpd_nice0: every thread of cdpd (librbd's included) at nice 0;
-# cdpd_nice_restore: each back to the nice it had
-cdpd_nice0() {
-	local t
-	SAVED_NICE=()
-	for t in /proc/$CDPD_PID/task/*; do
-		SAVED_NICE+=("${t##*/}:$(sed 's/.*) //' "$t/stat" | cut -d' ' -f17)")
-		renice -n 0 -p "${t##*/}" >/dev/null
-	done
-}
-cdpd_nice_restore() {
-	local s
-	for s in "${SAVED_NICE[@]}"; do renice -n "${s#*:}" -p "${s%%:*}" >/dev/null 2>&1; done
-}
 mkdir -p /var/lib/cdp /mnt/s
 cdpctl protect /dev/vda --image rbd/bs >/dev/null || tap_bail "protect"
 g_cdpd_start || tap_bail "cdpd"
@@ -39,10 +26,13 @@ sleep 5
 # modes: nopresync = FIFREEZE as it comes, syncfs = syncfs passes only,
 # noexpedite = the default pre-flush, FIFREEZE with normal RCU grace periods,
 # presync = the default (syncfs, ext4 journal checkpoint, syncfs, FIFREEZE
-# with expedited grace periods, cdpd's replication threads at worker_nice
-# 10), nice0 = the default with every cdpd thread at nice 0 for that
-# snapshot (as before worker_nice);
+# with expedited grace periods, cdpd's replication threads at nice 10 from
+# READY to MARK), nice0 = the default with cdpd's threads left at nice 0;
 # nopresync only every BASE_EVERY-th round (its snapshots are the slow ones)
+# The nice0 baseline undoes cdpd's step-back for one snapshot: its pre hook
+# (run inside cdpd's window, READY to MARK) puts every cdpd thread back to
+# nice 0; the other modes run a no-op hook, so all pay for one.
+nice0_hook="renice -n 0 -p \$(ls /proc/$CDPD_PID/task) >/dev/null"
 for ((i = 0; i < N; i++)); do
 	for mode in $MODES; do
 		[ $mode = nopresync ] && ((i % BASE_EVERY)) && continue
@@ -50,10 +40,12 @@ for ((i = 0; i < N; i++)); do
 		[ $mode = nopresync ] && nps=1
 		[ $mode = syncfs ] && nck=1
 		[ $mode = presync ] || [ $mode = nice0 ] || nex=1
-		[ $mode = nice0 ] && cdpd_nice0
+		hook=true
+		[ $mode = nice0 ] && hook=$nice0_hook
+		snapno=$((snapno + 1))	# a mode may be named twice: unique names
 		out=$(CDP_FREEZE_NO_PRESYNC=$nps CDP_FREEZE_NO_CHECKPOINT=$nck CDP_FREEZE_NO_EXPEDITE=$nex \
-			cdpctl -j snap create bs --name "$mode$i" \
-			--freeze /mnt/s --timeout 120 2>/tmp/snap.err) ||
+			cdpctl -j snap create bs --name "$mode$i-$snapno" \
+			--freeze /mnt/s --pre "$hook" --timeout 120 2>/tmp/snap.err) ||
 			{ echo "# snap failed: $out $(cat /tmp/snap.err)"; continue; }
 		# a warning (stderr) is shown, the JSON (stdout) parsed
 		[ -s /tmp/snap.err ] && sed "s/^/# $mode$i: /" /tmp/snap.err
@@ -61,7 +53,6 @@ for ((i = 0; i < N; i++)); do
 print("BENCH snap", sys.argv[2], j["freeze_ms"], j["mark_ms"], j["sync_ms"])
 if j.get("rcu_expedited") != (sys.argv[2] in ("presync", "nice0")):
     print("# %s: rcu_expedited is %s" % (sys.argv[2], j.get("rcu_expedited")))' "$out" "$mode"
-		[ $mode = nice0 ] && cdpd_nice_restore
 		sleep 2
 	done
 done

@@ -7,8 +7,8 @@
 # passes only), noexpedite (the default pre-flush, FIFREEZE with normal RCU
 # grace periods) and presync (the default: syncfs, ext4 journal checkpoint,
 # syncfs, FIFREEZE with expedited RCU grace periods, cdpd's replication
-# threads at nice 10); BENCH_MODES may add nice0 (the default with every
-# cdpd thread at nice 0 during that snapshot, as before worker_nice). A
+# threads at nice 10 in the window); BENCH_MODES may add nice0 (the
+# default, but a pre hook puts cdpd's threads back to nice 0). A
 # mode named twice in BENCH_MODES runs twice per round (more samples). Prints p50/p99/max of freeze_ms (FIFREEZE to FITHAW: what the
 # application waits for), of freeze_ms - mark_ms (the FIFREEZE and FITHAW
 # ioctls themselves), mark_ms and sync_ms per mode.

@@ -25,7 +25,7 @@ static void defaults(void **state)
 	assert_string_equal(c.pool, "rbd");
 	assert_int_equal(c.max_inflight, 32);
 	assert_int_equal(c.freeze_expedite_rcu, 1);
-	assert_int_equal(c.worker_nice, 10);
+	assert_int_equal(c.worker_nice, 0);
 }
 
 static void bool_spellings(void **state)

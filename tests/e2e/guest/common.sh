@@ -23,6 +23,15 @@ g_cdpd_start() {
 	return 1
 }
 
+# "ctl N" or "rep N" per cdpd thread: control (cdpd-ctl) or replication, nice
+g_cdpd_nices() {
+	local t
+	for t in /proc/$CDPD_PID/task/*; do
+		# nice is field 19 of stat, the 17th after the comm's ") "
+		echo "$(grep -q '^cdpd-ctl' "$t/comm" && echo ctl || echo rep) $(sed 's/.*) //' "$t/stat" | cut -d' ' -f17)"
+	done
+}
+
 g_cdpd_kill() { [ -n "$CDPD_PID" ] && kill -9 "$CDPD_PID"; wait "$CDPD_PID" 2>/dev/null; CDPD_PID=""; }
 
 # g_wait_synced VOL SECONDS: everything captured is acked and no resync left

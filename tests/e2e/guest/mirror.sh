@@ -6,14 +6,14 @@ tap_plan 9
 g_load
 tap_check "cdpctl protect /dev/vda --image rbd/vol1" cdpctl protect /dev/vda --image rbd/vol1 || tap_bail "protect failed"
 G_CLEAN+=("cdpctl unprotect vol1")
+echo "worker_nice = 5" >> "$CDP_CONF"
 if g_cdpd_start; then tap_ok "cdpd starts"; else tap_fail "cdpd starts"; tap_bail "cdpd did not start"; fi
 tap_check "initial sync converges" g_wait_synced vol1 180 || tap_bail "no initial sync"
-# nice of each thread: field 19 of /proc/PID/task/TID/stat (after the comm)
-nices=$(for t in /proc/$CDPD_PID/task/*/stat; do sed 's/.*) //' "$t" | cut -d' ' -f17; done | sort -n | uniq -c | tr '\n' ' ')
-if grep -qE '[0-9]+ 0 .*[0-9]+ 10 ' <<< "$nices "; then
-	tap_ok "cdpd: control threads at nice 0, replication threads at worker_nice 10"
+nices=$(g_cdpd_nices | sort | uniq -c | tr '\n' ' ')
+if grep -qE '^ *[0-9]+ ctl 0 +[0-9]+ rep 5 *$' <<< "$nices"; then
+	tap_ok "cdpd: control threads at nice 0, replication threads at worker_nice 5"
 else
-	tap_fail "cdpd thread priorities"; tap_diag "count/nice: $nices"
+	tap_fail "cdpd thread priorities"; tap_diag "count/kind/nice: $nices"
 fi
 mkfs.ext4 -q /dev/mapper/cdp-vol1 && mkdir -p /mnt/v && mount /dev/mapper/cdp-vol1 /mnt/v
 out=$(fio --name=mirror --directory=/mnt/v --size=24M --bsrange=4k-256k --rw=randwrite \

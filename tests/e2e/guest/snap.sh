@@ -6,7 +6,7 @@ export CDP_CONF=$CDP_VM_WORK/cdp.conf
 export CEPH_CONF=$(sed -n 's/^ceph_conf = //p' "$CDP_CONF")
 export CEPH_ARGS="--keyring $(sed -n 's/^keyring = //p' "$CDP_CONF")"
 W=$CDP_VM_WORK
-tap_plan 10
+tap_plan 12
 g_load
 modprobe nbd
 mkdir -p /var/lib/cdp /mnt/s /mnt/r
@@ -50,13 +50,28 @@ tap_check "the clone's file system is clean (fsck)" e2fsck -fn "$dev"
 rbd-nbd unmap "$dev" >/dev/null 2>&1
 
 # application-consistent snapshot with cdpctl's own freeze: measure it
-out=$(cdpctl -j snap create sv --name s2 --freeze /mnt/s --protect --timeout 240 2>&1)
+# the pre hook runs inside cdpd's freeze window: it records cdpd's threads'
+# comm and stat with shell builtins only (a fork per thread takes seconds here)
+pre="for t in /proc/$CDPD_PID/task/*; do read c < \$t/comm; read s < \$t/stat; echo \"\$c|\$s\"; done > $W/nices.raw"
+out=$(cdpctl -j snap create sv --name s2 --freeze /mnt/s --protect --timeout 240 --pre "$pre" 2>&1)
 if [ $? = 0 ]; then tap_ok "snapshot s2 with --freeze"; else tap_fail "snapshot s2 with --freeze"; fi
 echo "# $out"
 ms=$(python3 -c 'import json,sys; j=json.loads(sys.argv[1]); j=j[0] if isinstance(j,list) else j; print(j["freeze_ms"])' "$out" 2>/dev/null)
 echo "# freeze_ms $ms"
 python3 -c "import sys; sys.exit(0 if float('$ms') < 1000 else 1)" 2>/dev/null &&
 	tap_ok "file system frozen ${ms} ms (< 1 s even under TCG)" || tap_fail "freeze took $ms ms"
+# the window's parts, and FIFREEZE ran with expedited RCU grace periods
+python3 -c 'import json,sys; j=json.loads(sys.argv[1]); j=j[0] if isinstance(j,list) else j
+sys.exit(0 if j["rcu_expedited"] is True and 0 < j["fifreeze_ms"] + j["fithaw_ms"] <= j["freeze_ms"] else 1)' "$out" &&
+	tap_ok "snap create JSON: fifreeze_ms + fithaw_ms within freeze_ms, rcu_expedited" ||
+	tap_fail "snap create JSON parts of the window"
+sed 's/^cdpd-ctl|.*) /ctl /; s/^[^|]*|.*) /rep /' "$W/nices.raw" | cut -d' ' -f1,18 > "$W/nices.win"
+win=$(sort "$W/nices.win" | uniq -c | tr '\n' ' ') after=$(g_cdpd_nices | sort | uniq -c | tr '\n' ' ')
+if grep -qE '^ *[0-9]+ ctl 0 +[0-9]+ rep 10 *$' <<< "$win" && grep -qE '^ *[0-9]+ ctl 0 +[0-9]+ rep 0 *$' <<< "$after"; then
+	tap_ok "cdpd's replication threads at nice 10 in the freeze window, back to 0 after"
+else
+	tap_fail "cdpd thread priorities around the freeze"; tap_diag "in the window: $win; after: $after"
+fi
 
 # consistency group: both volumes at one point
 out=$(cdpctl -j snap create sv sv2 --name g1 --timeout 240 2>&1)
