@@ -1,5 +1,6 @@
 #!/bin/bash
-# Guest half of bench-snap.sh. Prints "BENCH snap MODE freeze_ms mark_ms sync_ms"
+# Guest half of bench-snap.sh. Prints "BENCH snap MODE freeze_ms mark_ms sync_ms
+# fifreeze_ms fithaw_ms"
 # for each snapshot of BENCH_SNAPS rounds over the BENCH_MODES, then
 # "BENCH ckpt syncfs_ms checkpoint_ms syncfs_ms" for BENCH_CKPT_PROBES probes.
 set -uo pipefail
@@ -50,7 +51,8 @@ for ((i = 0; i < N; i++)); do
 		# a warning (stderr) is shown, the JSON (stdout) parsed
 		[ -s /tmp/snap.err ] && sed "s/^/# $mode$i: /" /tmp/snap.err
 		python3 -c 'import json,sys; j=json.loads(sys.argv[1]); j=j[0] if isinstance(j,list) else j
-print("BENCH snap", sys.argv[2], j["freeze_ms"], j["mark_ms"], j["sync_ms"])
+print("BENCH snap", sys.argv[2], j["freeze_ms"], j["mark_ms"], j["sync_ms"],
+      j.get("fifreeze_ms", 0), j.get("fithaw_ms", 0))
 if j.get("rcu_expedited") != (sys.argv[2] in ("presync", "nice0")):
     print("# %s: rcu_expedited is %s" % (sys.argv[2], j.get("rcu_expedited")))' "$out" "$mode"
 		sleep 2

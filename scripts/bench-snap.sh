@@ -44,22 +44,23 @@ rows = {}
 lines = sys.stdin.readlines()
 for l in lines:
     p = l.split()
-    if len(p) == 6 and p[0] == "BENCH" and p[1] == "snap":
+    if len(p) == 8 and p[0] == "BENCH" and p[1] == "snap":
         rows.setdefault(p[2], []).append([float(x) for x in p[3:]])
 def pct(v, q):
     v = sorted(v)
     return v[max(0, -(-len(v) * q // 100) - 1)]
 if rows:
-    print("| mode | snapshots | freeze_ms p50 | p99 | max | ioctls (freeze - mark) p50 | p99 | mark_ms p50 | max | sync_ms p50 | max |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| mode | snapshots | freeze_ms p50 | p99 | max | ioctls (freeze - mark) p50 | p99 | FIFREEZE p50 | p99 | FITHAW p50 | mark_ms p50 | max | sync_ms p50 | max |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for m in ("nopresync", "syncfs", "noexpedite", "nice0", "presync"):
     r = rows.get(m, [])
     if not r:
         continue
     f = [x[0] for x in r]; k = [x[1] for x in r]; s = [x[2] for x in r]
-    io = [x[0] - x[1] for x in r]
-    print("| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |" % (m, len(r),
-          pct(f, 50), pct(f, 99), max(f), pct(io, 50), pct(io, 99), pct(k, 50), max(k), pct(s, 50), max(s)))
+    io = [x[0] - x[1] for x in r]; fz = [x[3] for x in r]; th = [x[4] for x in r]
+    print("| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |" % (m, len(r),
+          pct(f, 50), pct(f, 99), max(f), pct(io, 50), pct(io, 99), pct(fz, 50), pct(fz, 99), pct(th, 50),
+          pct(k, 50), max(k), pct(s, 50), max(s)))
     print("#   %s freeze_ms sorted: %s" % (m, ", ".join("%.1f" % x for x in sorted(f))))
 def ratio(a, b):
     if rows.get(a) and rows.get(b):
