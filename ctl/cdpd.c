@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "catalog.h"
@@ -186,14 +185,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cdpd: cannot open the control socket (see the log)\n");
 		return 1;
 	}
-	/*
-	 * worker_nice: the volume workers and librbd's threads, all created
-	 * by this thread from here on, inherit it (cdpd_nice.c). The control
-	 * threads, created above, stay at nice 0.
-	 */
-	if (cfg.worker_nice && setpriority(PRIO_PROCESS, 0, (int)cfg.worker_nice))
-		cdpd_log(LOG_WARNING, "cannot set the workers' nice to %u: %s",
-			 cfg.worker_nice, strerror(errno));
+	/* after control_start(): its threads stay at nice 0 */
+	cdpd_workers_nice_init();
 	snprintf(path, sizeof(path), "%s", catalog_path(cat));
 	cdpd_log(LOG_INFO, "started (catalog %s, ceph %s)", path, cfg.ceph_conf);
 	while (!cdpd_quit) {

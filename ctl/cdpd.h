@@ -73,11 +73,14 @@ struct vol *vol_find(const char *name);	/* caller holds registry_lock */
 /* cdpd_control.c */
 /*
  * cdpd_nice.c: name the calling thread a control thread (stays at nice 0);
+ * cdpd_workers_nice_init() sets worker_nice on the calling thread, so on
+ * every thread it creates afterwards (call it after control_start());
  * cdpd_workers_yield(1) lowers every other thread's priority for a
  * snapshot's freeze window, cdpd_workers_yield(0) ends it (nested calls
  * count: the last end restores worker_nice).
  */
 void cdpd_name_control_thread(void);
+void cdpd_workers_nice_init(void);
 void cdpd_workers_yield(int on);
 
 int control_start(void);

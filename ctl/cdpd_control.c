@@ -310,7 +310,7 @@ static void do_snap(int fd, char *args)
 	struct snap_req q = { .fd = fd };
 	struct cdp_nl *nl;
 	char line[64];
-	int r, yield;
+	int r, yield, marked;
 
 	if (parse_snap(&q, args) || wait_ready(&q) || check_absent(&q))
 		return;
@@ -327,16 +327,14 @@ static void do_snap(int fd, char *args)
 	/* a vanished client leaves nothing behind */
 	if (!r)
 		r = cdpd_recv(fd, line, sizeof(line), q.timeout_ms);
-	if (r || strcmp(line, "MARK")) {
-		if (yield)
-			cdpd_workers_yield(0);
-		cdp_nl_close(nl);
-		return;
-	}
-	r = mark_all(&q, nl);
+	marked = !r && !strcmp(line, "MARK");
+	if (marked)
+		r = mark_all(&q, nl);
 	if (yield)
 		cdpd_workers_yield(0);
 	cdp_nl_close(nl);
+	if (!marked)
+		return;
 	cdpd_log(LOG_INFO, "snapshot %s: %d volume(s) marked%s", q.name, q.n, r ? " (failed)" : "");
 	finish(&q, r != 0);
 }

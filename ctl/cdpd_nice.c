@@ -70,6 +70,14 @@ static void set_workers_nice(int nice)
 	closedir(d);
 }
 
+void cdpd_workers_nice_init(void)
+{
+	/* per thread on Linux: everything this thread creates from now inherits it */
+	if (cfg.worker_nice && setpriority(PRIO_PROCESS, 0, (int)cfg.worker_nice))
+		cdpd_log(LOG_WARNING, "cannot set the workers' nice to %u: %s",
+			 cfg.worker_nice, strerror(errno));
+}
+
 void cdpd_workers_yield(int on)
 {
 	int base = (int)cfg.worker_nice;

@@ -8,15 +8,16 @@
 # grace periods) and presync (the default: syncfs, ext4 journal checkpoint,
 # syncfs, FIFREEZE with expedited RCU grace periods, cdpd's replication
 # threads at nice 10 in the window); BENCH_MODES may add nice0 (the
-# default, but a pre hook puts cdpd's threads back to nice 0). A
-# mode named twice in BENCH_MODES runs twice per round (more samples). Prints p50/p99/max of freeze_ms (FIFREEZE to FITHAW: what the
+# default, but a pre hook puts cdpd's threads back to nice 0). A mode
+# named twice in BENCH_MODES runs twice per round (more samples). Prints
+# p50/p99/max of freeze_ms (FIFREEZE to FITHAW: what the
 # application waits for), of freeze_ms - mark_ms (the FIFREEZE and FITHAW
 # ioctls themselves), mark_ms and sync_ms per mode.
 #   sudo scripts/bench-snap.sh [ROUNDS] [FIO_RATE]
 # Defaults: 20 rounds, fio buffered random writes at 512 KiB/s.
-# BENCH_MODES="noexpedite presync" picks modes (default: all four); BENCH_BASE_EVERY=K runs the
-# slow nopresync baseline only every K-th round. BENCH_CKPT_PROBES=K then
-# times K x (syncfs, EXT4_IOC_CHECKPOINT, syncfs) under the same writer, 30 s
+# BENCH_MODES="noexpedite presync" picks modes (default: all four but
+# nice0); BENCH_BASE_EVERY=K runs the slow nopresync baseline only every
+# K-th round. BENCH_CKPT_PROBES=K then times K x (syncfs, EXT4_IOC_CHECKPOINT, syncfs) under the same writer, 30 s
 # apart: the checkpoint's stall of the application's metadata updates,
 # which is outside freeze_ms. The VM's budget is 300 s + 45 s per snapshot
 # (a snapshot takes ~30-40 s in the TCG guest) + 40 s per probe.

@@ -23,14 +23,13 @@ g_cdpd_start() {
 	return 1
 }
 
-# "ctl N" or "rep N" per cdpd thread: control (cdpd-ctl) or replication, nice
-g_cdpd_nices() {
-	local t
-	for t in /proc/$CDPD_PID/task/*; do
-		# nice is field 19 of stat, the 17th after the comm's ") "
-		echo "$(grep -q '^cdpd-ctl' "$t/comm" && echo ctl || echo rep) $(sed 's/.*) //' "$t/stat" | cut -d' ' -f17)"
-	done
-}
+# cdpd's threads, a "comm|stat" line each, with shell builtins only: sh runs
+# the same loop as a snapshot's pre hook (a fork per thread takes seconds)
+G_CDPD_THREADS='for t in /proc/$CDPD_PID/task/*; do read c < $t/comm; read s < $t/stat; echo "$c|$s"; done'
+# those lines as "ctl N" / "rep N": control (cdpd-ctl) or replication thread,
+# its nice (field 19 of stat: the 18th word once comm and pid are replaced)
+g_nices_parse() { sed 's/^cdpd-ctl|.*) /ctl /; s/^[^|]*|.*) /rep /' | cut -d' ' -f1,18; }
+g_cdpd_nices() { eval "$G_CDPD_THREADS" | g_nices_parse; }
 
 g_cdpd_kill() { [ -n "$CDPD_PID" ] && kill -9 "$CDPD_PID"; wait "$CDPD_PID" 2>/dev/null; CDPD_PID=""; }
 

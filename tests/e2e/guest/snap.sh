@@ -50,9 +50,8 @@ tap_check "the clone's file system is clean (fsck)" e2fsck -fn "$dev"
 rbd-nbd unmap "$dev" >/dev/null 2>&1
 
 # application-consistent snapshot with cdpctl's own freeze: measure it
-# the pre hook runs inside cdpd's freeze window: it records cdpd's threads'
-# comm and stat with shell builtins only (a fork per thread takes seconds here)
-pre="for t in /proc/$CDPD_PID/task/*; do read c < \$t/comm; read s < \$t/stat; echo \"\$c|\$s\"; done > $W/nices.raw"
+# the pre hook runs inside cdpd's freeze window: it records cdpd's threads
+pre="CDPD_PID=$CDPD_PID; $G_CDPD_THREADS > $W/nices.raw"
 out=$(cdpctl -j snap create sv --name s2 --freeze /mnt/s --protect --timeout 240 --pre "$pre" 2>&1)
 if [ $? = 0 ]; then tap_ok "snapshot s2 with --freeze"; else tap_fail "snapshot s2 with --freeze"; fi
 echo "# $out"
@@ -65,8 +64,7 @@ python3 -c 'import json,sys; j=json.loads(sys.argv[1]); j=j[0] if isinstance(j,l
 sys.exit(0 if j["rcu_expedited"] is True and 0 < j["fifreeze_ms"] + j["fithaw_ms"] <= j["freeze_ms"] else 1)' "$out" &&
 	tap_ok "snap create JSON: fifreeze_ms + fithaw_ms within freeze_ms, rcu_expedited" ||
 	tap_fail "snap create JSON parts of the window"
-sed 's/^cdpd-ctl|.*) /ctl /; s/^[^|]*|.*) /rep /' "$W/nices.raw" | cut -d' ' -f1,18 > "$W/nices.win"
-win=$(sort "$W/nices.win" | uniq -c | tr '\n' ' ') after=$(g_cdpd_nices | sort | uniq -c | tr '\n' ' ')
+win=$(g_nices_parse < "$W/nices.raw" | sort | uniq -c | tr '\n' ' ') after=$(g_cdpd_nices | sort | uniq -c | tr '\n' ' ')
 if grep -qE '^ *[0-9]+ ctl 0 +[0-9]+ rep 10 *$' <<< "$win" && grep -qE '^ *[0-9]+ ctl 0 +[0-9]+ rep 0 *$' <<< "$after"; then
 	tap_ok "cdpd's replication threads at nice 10 in the freeze window, back to 0 after"
 else
