@@ -54,6 +54,16 @@ struct vol {
 	double oldest_pending;		/* completion time of the oldest non-durable record */
 	char error[256];		/* why the worker is waiting, "" if fine */
 	struct pending_snap *snaps;
+	/*
+	 * Snapshot clients that insert their MARK themselves and register it
+	 * after their thaw: while any is between READY and registering, the
+	 * worker waits at an unregistered MARK newer than mark_floor (the
+	 * kernel's last seq when the first of them got READY).
+	 */
+	int marks_expected;
+	uint64_t mark_floor;
+	uint64_t mark_seen;		/* the newest MARK the worker reached */
+	uint64_t mark_waiting;		/* the MARK the worker waits at, 0 = none */
 };
 
 extern struct cdp_config cfg;

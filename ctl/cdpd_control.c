@@ -24,6 +24,7 @@
 #include "nl.h"
 #include "rbd_apply.h"
 #include "rbd_apply_conn.h"
+#include "snap_proto.h"
 #include "util.h"
 
 #define MAX_GROUP	16
@@ -221,7 +222,74 @@ static int mark_all(struct snap_req *q, struct cdp_nl *nl)
 	return r;
 }
 
-/* Wait for every member's snapshot, then DONE, or clean up and ERR. */
+/*
+ * The client inserted the MARKs itself (inside its freeze, then thawed):
+ * "MARKED <vol>=<seq> ..." registers their snapshots. A seq the worker
+ * already went past, or older than READY, is refused.
+ */
+static int register_all(struct snap_req *q, const char *line)
+{
+	char *names[MAX_GROUP];
+	uint64_t seqs[MAX_GROUP];
+	int i, bad;
+
+	for (i = 0; i < q->n; i++)
+		names[i] = q->vols[i]->name;
+	if (snap_proto_seqs(line, "MARKED", names, q->n, seqs))
+		return send_line(q->fd, "ERR 71 expected \"MARKED <vol>=<seq> ...\" naming every volume of the request"), -EPROTO;
+	for (i = 0; i < q->n; i++) {
+		struct vol *v = q->vols[i];
+		struct pending_snap *p = calloc(1, sizeof(*p));
+
+		if (!p)
+			return send_line(q->fd, "ERR 12 out of memory"), -ENOMEM;
+		snprintf(p->name, sizeof(p->name), "%s", q->name);
+		p->protect = q->protect;
+		p->seq = seqs[i];
+		pthread_mutex_lock(&v->lock);
+		bad = p->seq <= v->mark_floor || (p->seq <= v->mark_seen && v->mark_waiting != p->seq);
+		if (!bad) {
+			p->next = v->snaps;
+			v->snaps = p;
+			q->ps[i] = p;
+			pthread_cond_broadcast(&v->cond);
+		}
+		pthread_mutex_unlock(&v->lock);
+		if (bad) {
+			free(p);
+			return send_line(q->fd, "ERR 22 %s: seq %llu is not a MARK inserted after READY that cdpd still waits at",
+					 v->name, (unsigned long long)seqs[i]), -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * on: from before READY, the worker holds at unregistered MARKs newer than
+ * the kernel's last seq now (the client's own MARKs will be newer); off:
+ * this client has registered its MARKs or is gone.
+ */
+static void expect_marks(struct snap_req *q, struct cdp_nl *nl, int on)
+{
+	struct cdp_volinfo vi;
+	int i;
+
+	for (i = 0; i < q->n; i++) {
+		struct vol *v = q->vols[i];
+		int known = on && !cdp_nl_info(nl, v->name, &vi);
+
+		pthread_mutex_lock(&v->lock);
+		if (on && v->marks_expected++ == 0)
+			v->mark_floor = known ? vi.last_seq : v->kernel_last_seq;
+		if (!on) {
+			v->marks_expected--;
+			pthread_cond_broadcast(&v->cond);
+		}
+		pthread_mutex_unlock(&v->lock);
+	}
+}
+
+/* Wait for every member's snapshot, then DONE, or clean up and ERR (failed: already sent). */
 static void finish(struct snap_req *q, int failed)
 {
 	double deadline = cdp_mono() + q->timeout_ms / 1000.0;
@@ -282,7 +350,7 @@ static void finish(struct snap_req *q, int failed)
 			remove_snap(v, q->name);
 		free(p);
 	}
-	if (bad)
+	if (bad && !failed)	/* a failed MARK sent its own ERR */
 		send_line(q->fd, "ERR %s", err[0] ? err : "5 snapshot failed");
 	else
 		send_line(q->fd, "%s", done);
@@ -309,7 +377,7 @@ static void do_snap(int fd, char *args)
 {
 	struct snap_req q = { .fd = fd };
 	struct cdp_nl *nl;
-	char line[64];
+	char line[SNAP_PROTO_LINE];
 	int r, yield, marked;
 
 	if (parse_snap(&q, args) || wait_ready(&q) || check_absent(&q))
@@ -319,6 +387,7 @@ static void do_snap(int fd, char *args)
 		send_line(fd, "ERR 19 cannot reach dm-cdp over netlink");
 		return;
 	}
+	expect_marks(&q, nl, 1);
 	r = send_line(fd, "READY");
 	/* the client quiesces and freezes now: replication steps back */
 	yield = may_yield(&q);
@@ -327,9 +396,11 @@ static void do_snap(int fd, char *args)
 	/* a vanished client leaves nothing behind */
 	if (!r)
 		r = cdpd_recv(fd, line, sizeof(line), q.timeout_ms);
-	marked = !r && !strcmp(line, "MARK");
+	/* MARK: we insert the marks; MARKED: the client did, and has thawed */
+	marked = !r && (!strcmp(line, "MARK") || !strncmp(line, "MARKED ", 7));
 	if (marked)
-		r = mark_all(&q, nl);
+		r = line[4] ? register_all(&q, line) : mark_all(&q, nl);
+	expect_marks(&q, NULL, 0);
 	if (yield)
 		cdpd_workers_yield(0);
 	cdp_nl_close(nl);

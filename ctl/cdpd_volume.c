@@ -188,6 +188,37 @@ static int queue_snapshot(struct worker *w, const char *name, int protect)
 	return r;
 }
 
+static int mark_registered(const struct vol *v, uint64_t seq)
+{
+	const struct pending_snap *p;
+
+	for (p = v->snaps; p; p = p->next)
+		if (p->seq == seq)
+			return 1;
+	return 0;
+}
+
+/*
+ * A client that marked the volume itself registers the mark only after
+ * its thaw: a MARK newer than the floor may be that one, so wait until it
+ * is registered or no such client is left (each gives up within its
+ * timeout). Called and returns with v->lock held.
+ */
+static void wait_registration(struct vol *v, uint64_t seq)
+{
+	struct timespec ts;
+
+	v->mark_seen = seq;
+	v->mark_waiting = seq;
+	while (v->marks_expected > 0 && seq > v->mark_floor && !mark_registered(v, seq) &&
+	       !v->stop && !cdpd_quit) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&v->cond, &v->lock, &ts);
+	}
+	v->mark_waiting = 0;
+}
+
 /* A MARK record: the snapshot registered for it (if any) is taken here. */
 static void mark_reached(struct worker *w, uint64_t seq)
 {
@@ -197,6 +228,7 @@ static void mark_reached(struct worker *w, uint64_t seq)
 
 	/* the control thread holds v->lock while it inserts a MARK */
 	pthread_mutex_lock(&v->lock);
+	wait_registration(v, seq);
 	for (p = v->snaps; p; p = p->next) {
 		if (p->seq != seq || p->state != SNAP_WAIT)
 			continue;

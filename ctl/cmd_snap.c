@@ -83,7 +83,9 @@ static void print_created(const struct snap_request *rq, const struct snap_resul
 	print_float(PRINT_ANY, "total_ms", " total_ms %.0f\n", res->total_ms);
 	print_float(PRINT_JSON, "fifreeze_ms", NULL, res->fifreeze_ms);
 	print_float(PRINT_JSON, "fithaw_ms", NULL, res->fithaw_ms);
+	print_float(PRINT_JSON, "gap_ms", NULL, res->gap_ms);
 	print_bool(PRINT_JSON, "rcu_expedited", NULL, res->expedited);
+	print_bool(PRINT_JSON, "marked_directly", NULL, res->marked_directly);
 	if (res->warn[0]) {
 		/* the snapshot is fine; the freeze window may just have been longer */
 		print_string(PRINT_JSON, "warning", NULL, res->warn);

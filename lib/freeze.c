@@ -383,6 +383,7 @@ static void presync_mounts(struct freeze *f, enum presync_mode mode)
 	double t0 = cdp_mono(), t;
 	int i;
 
+	f->t_synced = t0;
 	if (mode == PRESYNC_NONE)
 		return;
 	syncfs_pass(f);
@@ -394,7 +395,8 @@ static void presync_mounts(struct freeze *f, enum presync_mode mode)
 	do
 		f->sync_passes++;
 	while (syncfs_pass(f) >= PRESYNC_SHORT_MS && f->sync_passes < PRESYNC_MAX_PASSES);
-	f->sync_ms = (cdp_mono() - t0) * 1000;
+	f->t_synced = cdp_mono();
+	f->sync_ms = (f->t_synced - t0) * 1000;
 }
 
 /* FIFREEZE in order; the caller thaws what was frozen when one fails. */
@@ -457,6 +459,7 @@ int freeze_mounts(struct freeze *f, char *const *mnts, int n,
 	block_signals(&old);
 	install_handlers();
 	f->t_frozen = cdp_mono();
+	f->gap_ms = (f->t_frozen - f->t_synced) * 1000;
 	ret = freeze_all(f, err, errlen);
 	rcu_expedite_end(&f->rcu);
 	/* the window's parts: FIFREEZE here, the caller's work, FITHAW */

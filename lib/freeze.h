@@ -56,11 +56,13 @@ struct freeze {
 	int guard_pid;		/* guardian child, 0 = none */
 	int guard_fd;		/* write end of its pipe */
 	double t_frozen;	/* monotonic time of the first FIFREEZE */
+	double t_synced;	/* monotonic time the pre-flush ended */
 	double ms;		/* frozen time, set by freeze_thaw() */
 	double sync_ms;		/* whole pre-flush, ckpt_ms included (app runs) */
 	double ckpt_ms;		/* ext4 journal checkpoints within sync_ms */
 	int checkpointed;	/* file systems whose journal was checkpointed */
 	int sync_passes;	/* syncfs passes run, 0 = no pre-flush */
+	double gap_ms;		/* pre-flush end to FIFREEZE (what it dirties, FIFREEZE writes) */
 	double fifreeze_ms;	/* the FIFREEZE calls, inside ms */
 	double fithaw_ms;	/* the FITHAW calls, inside ms */
 	struct rcu_expedite rcu; /* expedited grace periods during FIFREEZE */

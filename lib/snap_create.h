@@ -4,10 +4,13 @@
  * consistency group, driven from the client side of cdpd's control socket:
  *
  *   connect (no daemon: fail, nothing frozen) -> SNAP -> READY
- *   -> pre hook -> FIFREEZE -> MARK -> MARKED -> FITHAW -> post hook
+ *   -> pre hook -> FIFREEZE -> netlink MARK of each volume -> FITHAW
+ *   -> "MARKED v=seq..." to cdpd -> post hook
  *   -> DONE (every RBD snapshot exists) | ERR
  *
- * The file systems are frozen only between FIFREEZE and MARKED, and never
+ * When the marks cannot be inserted here (no CAP_NET_ADMIN, module not
+ * loaded), cdpd inserts them: FIFREEZE -> MARK -> MARKED -> FITHAW.
+ * The file systems are frozen only between FIFREEZE and the marks, and never
  * longer than hook_timeout_s (freeze.h: a guardian enforces it even if this
  * process dies). The post hook runs whenever the pre hook succeeded, so an
  * application quiesced by --pre is always resumed. Used by `cdpctl snap
@@ -40,12 +43,14 @@ struct snap_result {
 	time_t time;			/* wall clock at the freeze */
 	uint64_t seq[SNAP_MAX_VOLS];	/* MARK seq per volume, in request order */
 	double freeze_ms;		/* FIFREEZE to FITHAW (0 without --freeze) */
-	double mark_ms;			/* MARK sent to MARKED received */
+	double mark_ms;			/* inserting the MARKs (directly or through cdpd) */
 	double sync_ms;			/* syncfs before the freeze (not frozen) */
 	double fifreeze_ms, fithaw_ms;	/* the ioctls themselves, inside freeze_ms */
+	double gap_ms;			/* pre-flush end to FIFREEZE (not frozen) */
 	double total_ms;
 	struct hook_result pre, post;
-	int marked;			/* MARKED was received */
+	int marked;			/* every volume has its MARK (registered with cdpd) */
+	int marked_directly;		/* inserted over our own netlink socket, not by cdpd */
 	int done;			/* DONE was received: the snapshots exist */
 	int expedited;			/* FIFREEZE ran with expedited RCU */
 	char stage[16];			/* where it failed: connect|ready|pre|freeze|mark|thaw|post|done */

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Guest half of bench-snap.sh. Prints "BENCH snap MODE freeze_ms mark_ms sync_ms
-# fifreeze_ms fithaw_ms"
+# fifreeze_ms fithaw_ms gap_ms"
 # for each snapshot of BENCH_SNAPS rounds over the BENCH_MODES, then
 # "BENCH ckpt syncfs_ms checkpoint_ms syncfs_ms" for BENCH_CKPT_PROBES probes.
 set -uo pipefail
@@ -28,7 +28,9 @@ sleep 5
 # noexpedite = the default pre-flush, FIFREEZE with normal RCU grace periods,
 # presync = the default (syncfs, ext4 journal checkpoint, syncfs, FIFREEZE
 # with expedited grace periods, cdpd's replication threads at nice 10 from
-# READY to MARK), nice0 = the default with cdpd's threads left at nice 0;
+# READY to MARK, cdpctl inserts the MARK over netlink), nice0 = the default
+# with cdpd's threads left at nice 0, markcdpd = the default but cdpd
+# inserts the MARK (CDP_SNAP_MARK_VIA_CDPD=1, the path before session 5);
 # nopresync only every BASE_EVERY-th round (its snapshots are the slow ones)
 # The nice0 baseline undoes cdpd's step-back for one snapshot: its pre hook
 # (run inside cdpd's window, READY to MARK) puts every cdpd thread back to
@@ -37,14 +39,16 @@ nice0_hook="renice -n 0 -p \$(ls /proc/$CDPD_PID/task) >/dev/null"
 for ((i = 0; i < N; i++)); do
 	for mode in $MODES; do
 		[ $mode = nopresync ] && ((i % BASE_EVERY)) && continue
-		nps= nck= nex=
+		nps= nck= nex= viad=
 		[ $mode = nopresync ] && nps=1
 		[ $mode = syncfs ] && nck=1
-		[ $mode = presync ] || [ $mode = nice0 ] || nex=1
+		[ $mode = markcdpd ] && viad=1
+		[ $mode = presync ] || [ $mode = nice0 ] || [ $mode = markcdpd ] || nex=1
 		hook=true
 		[ $mode = nice0 ] && hook=$nice0_hook
 		snapno=$((snapno + 1))	# a mode may be named twice: unique names
 		out=$(CDP_FREEZE_NO_PRESYNC=$nps CDP_FREEZE_NO_CHECKPOINT=$nck CDP_FREEZE_NO_EXPEDITE=$nex \
+			CDP_SNAP_MARK_VIA_CDPD=$viad \
 			cdpctl -j snap create bs --name "$mode$i-$snapno" \
 			--freeze /mnt/s --pre "$hook" --timeout 120 2>/tmp/snap.err) ||
 			{ echo "# snap failed: $out $(cat /tmp/snap.err)"; continue; }
@@ -52,8 +56,8 @@ for ((i = 0; i < N; i++)); do
 		[ -s /tmp/snap.err ] && sed "s/^/# $mode$i: /" /tmp/snap.err
 		python3 -c 'import json,sys; j=json.loads(sys.argv[1]); j=j[0] if isinstance(j,list) else j
 print("BENCH snap", sys.argv[2], j["freeze_ms"], j["mark_ms"], j["sync_ms"],
-      j.get("fifreeze_ms", 0), j.get("fithaw_ms", 0))
-if j.get("rcu_expedited") != (sys.argv[2] in ("presync", "nice0")):
+      j.get("fifreeze_ms", 0), j.get("fithaw_ms", 0), j.get("gap_ms", 0))
+if j.get("rcu_expedited") != (sys.argv[2] in ("presync", "nice0", "markcdpd")):
     print("# %s: rcu_expedited is %s" % (sys.argv[2], j.get("rcu_expedited")))' "$out" "$mode"
 		sleep 2
 	done

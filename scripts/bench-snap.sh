@@ -7,8 +7,10 @@
 # passes only), noexpedite (the default pre-flush, FIFREEZE with normal RCU
 # grace periods) and presync (the default: syncfs, ext4 journal checkpoint,
 # syncfs, FIFREEZE with expedited RCU grace periods, cdpd's replication
-# threads at nice 10 in the window); BENCH_MODES may add nice0 (the
-# default, but a pre hook puts cdpd's threads back to nice 0). A mode
+# threads at nice 10 in the window, cdpctl's own netlink MARK);
+# BENCH_MODES may add nice0 (the default, but a pre hook puts cdpd's
+# threads back to nice 0) and markcdpd (the default, but cdpd inserts the
+# MARK: CDP_SNAP_MARK_VIA_CDPD=1). A mode
 # named twice in BENCH_MODES runs twice per round (more samples). Prints
 # p50/p99/max of freeze_ms (FIFREEZE to FITHAW: what the
 # application waits for), of freeze_ms - mark_ms (the FIFREEZE and FITHAW
@@ -45,23 +47,24 @@ rows = {}
 lines = sys.stdin.readlines()
 for l in lines:
     p = l.split()
-    if len(p) == 8 and p[0] == "BENCH" and p[1] == "snap":
+    if len(p) in (8, 9) and p[0] == "BENCH" and p[1] == "snap":
         rows.setdefault(p[2], []).append([float(x) for x in p[3:]])
 def pct(v, q):
     v = sorted(v)
     return v[max(0, -(-len(v) * q // 100) - 1)]
 if rows:
-    print("| mode | snapshots | freeze_ms p50 | p99 | max | ioctls (freeze - mark) p50 | p99 | FIFREEZE p50 | p99 | FITHAW p50 | mark_ms p50 | max | sync_ms p50 | max |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-for m in ("nopresync", "syncfs", "noexpedite", "nice0", "presync"):
+    print("| mode | snapshots | freeze_ms p50 | p99 | max | ioctls (freeze - mark) p50 | p99 | FIFREEZE p50 | p99 | FITHAW p50 | mark_ms p50 | max | sync_ms p50 | max | gap_ms p50 |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for m in ("nopresync", "syncfs", "noexpedite", "nice0", "markcdpd", "presync"):
     r = rows.get(m, [])
     if not r:
         continue
     f = [x[0] for x in r]; k = [x[1] for x in r]; s = [x[2] for x in r]
     io = [x[0] - x[1] for x in r]; fz = [x[3] for x in r]; th = [x[4] for x in r]
-    print("| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |" % (m, len(r),
+    gp = [x[5] if len(x) > 5 else 0 for x in r]
+    print("| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |" % (m, len(r),
           pct(f, 50), pct(f, 99), max(f), pct(io, 50), pct(io, 99), pct(fz, 50), pct(fz, 99), pct(th, 50),
-          pct(k, 50), max(k), pct(s, 50), max(s)))
+          pct(k, 50), max(k), pct(s, 50), max(s), pct(gp, 50)))
     print("#   %s freeze_ms sorted: %s" % (m, ", ".join("%.1f" % x for x in sorted(f))))
 def ratio(a, b):
     if rows.get(a) and rows.get(b):
@@ -76,6 +79,7 @@ ratio("presync", "nopresync")
 ratio("presync", "noexpedite")
 ratio("presync", "syncfs")
 ratio("presync", "nice0")
+ratio("presync", "markcdpd")
 ratio("syncfs", "nopresync")
 print("(goal: freeze_ms p99 <= 50 ms)")
 '

@@ -6,7 +6,7 @@ export CDP_CONF=$CDP_VM_WORK/cdp.conf
 export CEPH_CONF=$(sed -n 's/^ceph_conf = //p' "$CDP_CONF")
 export CEPH_ARGS="--keyring $(sed -n 's/^keyring = //p' "$CDP_CONF")"
 W=$CDP_VM_WORK
-tap_plan 12
+tap_plan 16
 g_load
 modprobe nbd
 mkdir -p /var/lib/cdp /mnt/s /mnt/r
@@ -61,8 +61,9 @@ python3 -c "import sys; sys.exit(0 if float('$ms') < 1000 else 1)" 2>/dev/null &
 	tap_ok "file system frozen ${ms} ms (< 1 s even under TCG)" || tap_fail "freeze took $ms ms"
 # the window's parts, and FIFREEZE ran with expedited RCU grace periods
 python3 -c 'import json,sys; j=json.loads(sys.argv[1]); j=j[0] if isinstance(j,list) else j
-sys.exit(0 if j["rcu_expedited"] is True and 0 < j["fifreeze_ms"] + j["fithaw_ms"] <= j["freeze_ms"] else 1)' "$out" &&
-	tap_ok "snap create JSON: fifreeze_ms + fithaw_ms within freeze_ms, rcu_expedited" ||
+sys.exit(0 if j["rcu_expedited"] is True and j["marked_directly"] is True and
+	0 < j["fifreeze_ms"] + j["fithaw_ms"] <= j["freeze_ms"] else 1)' "$out" &&
+	tap_ok "snap create JSON: fifreeze_ms + fithaw_ms within freeze_ms, rcu_expedited, marked_directly" ||
 	tap_fail "snap create JSON parts of the window"
 win=$(g_nices_parse < "$W/nices.raw" | sort | uniq -c | tr '\n' ' ') after=$(g_cdpd_nices | sort | uniq -c | tr '\n' ' ')
 if grep -qE '^ *[0-9]+ ctl 0 +[0-9]+ rep 10 *$' <<< "$win" && grep -qE '^ *[0-9]+ ctl 0 +[0-9]+ rep 0 *$' <<< "$after"; then
@@ -74,6 +75,52 @@ fi
 # consistency group: both volumes at one point
 out=$(cdpctl -j snap create sv sv2 --name g1 --timeout 240 2>&1)
 if [ $? = 0 ] && grep -q sv2 <<< "$out"; then tap_ok "group snapshot of sv and sv2"; else tap_fail "group snapshot"; tap_diag "$out"; fi
+# the fallback: cdpd inserts the marks (a client without netlink access)
+out=$(CDP_SNAP_MARK_VIA_CDPD=1 cdpctl -j snap create sv sv2 --name g2 --freeze /mnt/s --timeout 240 2>&1)
+if [ $? = 0 ] && python3 -c 'import json,sys; j=json.loads(sys.argv[1]); j=j[0] if isinstance(j,list) else j
+sys.exit(0 if j["marked_directly"] is False and len(j["volumes"]) == 2 else 1)' "$out"; then
+	tap_ok "group snapshot with the marks inserted by cdpd (MARK, MARKED)"
+else
+	tap_fail "group snapshot, marks by cdpd"; tap_diag "$out"
+fi
+
+# A client's own MARK, registered late: cdpd's worker must wait at it (fio
+# keeps writing past the mark meanwhile), then snapshot exactly there. A
+# seq older than READY is refused.
+snap_client() {
+	python3 - "$@" <<'EOP'
+import socket, subprocess, sys, time
+name, delay, fake = sys.argv[1], float(sys.argv[2]), sys.argv[3] == "1"
+s = socket.socket(socket.AF_UNIX); s.connect("/run/cdp/cdpd.sock"); f = s.makefile("rw")
+def line():
+    return f.readline().strip()
+f.write("SNAP %s 0 120000 sv\n" % name); f.flush()
+r = line()
+if r != "READY":
+    print(r); sys.exit(1)
+seq = 1 if fake else int(subprocess.check_output([sys.argv[4], "--mark", "sv"]).decode())
+time.sleep(delay)
+f.write("MARKED sv=%d\n" % seq); f.flush()
+print(line(), seq)
+EOP
+}
+out=$(snap_client late 4 0 "$CDP_TOP/tests/tools/cdp-consume" 2>&1)
+seq=$(awk '{print $NF}' <<< "$out")
+if grep -q "^DONE sv=$seq $seq\$" <<< "$out" && rbd snap ls rbd/sv | grep -qw late; then
+	tap_ok "a MARK registered 4 s after it was inserted: snapshot taken at it ($out)"
+else
+	tap_fail "late registration"; tap_diag "$out"
+fi
+out=$(snap_client fake 0 1 2>&1)
+if grep -q "^ERR 22 sv: seq 1 is not a MARK" <<< "$out" && ! rbd snap ls rbd/sv | grep -qw fake; then
+	tap_ok "a registered seq older than READY is refused"
+else
+	tap_fail "stale seq registration"; tap_diag "$out"
+fi
+# an orphan MARK nobody registers does not hold replication up
+"$CDP_TOP/tests/tools/cdp-consume" --mark sv >/dev/null
+out=$(cdpctl snap create sv --name after-orphan --timeout 240 2>&1)
+if [ $? = 0 ]; then tap_ok "snapshot after an unregistered MARK"; else tap_fail "snapshot after an orphan MARK"; tap_diag "$out"; fi
 
 # failures: a failing pre hook takes no snapshot and leaves nothing frozen
 out=$(cdpctl snap create sv --name bad --freeze /mnt/s --pre false 2>&1)

@@ -55,7 +55,13 @@ consumer_start() {
 	"$CONSUME" "$@" "$vol" "$rep" 2>>"$T/consumer.log" &
 	CONS_PID=$!
 	# Signals are handled once it has attached.
-	wait_for 30 test "$(grep -c attached "$T/consumer.log" 2>/dev/null)" -gt "${n:-0}"
+	wait_for 30 consumer_attached "${n:-0}"
+}
+
+# More than N "attached" lines in the consumer's log (counted at each call:
+# a $(...) in wait_for's arguments would be counted once, before the wait).
+consumer_attached() {
+	[ "$(grep -c "attached" "$T/consumer.log" 2>/dev/null)" -gt "$1" ]
 }
 
 # Ask the consumer to exit once the volume is in sync; wait up to $1 s.

@@ -60,7 +60,8 @@ tap_check "MARK returns seq $seq and the consumer receives a mark record" grep -
 # message resync: every region is read again.
 before=$(cdp_status_word c5 9)
 dmsetup message c5 0 resync
-wait_for 60 test "$(cdp_status_word c5 9)" -ge $((before + 256))
+resynced_ge() { [ "$(cdp_status_word c5 9)" -ge "$1" ]; }	# re-read at each try
+wait_for 60 resynced_ge $((before + 256))
 wait_for 60 state_is c5 replicating
 tap_check "message resync: all 256 regions resynced" test "$(cdp_status_word c5 9)" -ge $((before + 256))
 tap_check "unknown message rejected" bash -c "! dmsetup message c5 0 frobnicate 2>/dev/null"
