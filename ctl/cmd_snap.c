@@ -86,6 +86,7 @@ static void print_created(const struct snap_request *rq, const struct snap_resul
 	print_float(PRINT_JSON, "gap_ms", NULL, res->gap_ms);
 	print_bool(PRINT_JSON, "rcu_expedited", NULL, res->expedited);
 	print_bool(PRINT_JSON, "marked_directly", NULL, res->marked_directly);
+	print_bool(PRINT_JSON, "boosted", NULL, res->boosted);
 	if (res->warn[0]) {
 		/* the snapshot is fine; the freeze window may just have been longer */
 		print_string(PRINT_JSON, "warning", NULL, res->warn);

@@ -97,6 +97,12 @@ struct cdp {
 	struct delayed_work tick;
 	struct bio_set bs;
 	wait_queue_head_t wait;		/* resync reads drained */
+	/*
+	 * FETCH copies queued payload without cdp->lock; this keeps ACK and
+	 * teardown from freeing those records meanwhile. Per volume, so a
+	 * copy never holds up MARK or another volume (dm-cdp-netlink.c).
+	 */
+	struct mutex fetch_mutex;
 
 	/*
 	 * Guards everything below, and the bitmaps inside md. Taken from

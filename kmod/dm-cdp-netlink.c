@@ -17,8 +17,13 @@
 
 /*
  * cdp_vols: every constructed target. Modified with both locks held; the
- * netlink ops hold the mutex for their whole run (so dtr waits for them),
- * the socket-release notifier (atomic) reads under the spinlock.
+ * netlink ops hold the mutex while they use a volume (so dtr waits for
+ * them), the socket-release notifier (atomic) reads under the spinlock.
+ * FETCH and ACK hand over to the volume's fetch_mutex (taken under
+ * cdp_vols_mutex) for their long part, the payload copy and the frees:
+ * a nice-10 consumer preempted mid-copy must not hold up a MARK (it runs
+ * inside an application's freeze) or the other volumes. Unregistering
+ * waits for the volume's fetch_mutex once it is off the list.
  */
 static LIST_HEAD(cdp_vols);
 static DEFINE_MUTEX(cdp_vols_mutex);
@@ -54,6 +59,9 @@ void cdp_vol_unregister(struct cdp *cdp)
 	list_del_init(&cdp->vol_list);
 	spin_unlock(&cdp_vols_lock);
 	mutex_unlock(&cdp_vols_mutex);
+	/* a FETCH or ACK that found it before still runs: wait for it */
+	mutex_lock(&cdp->fetch_mutex);
+	mutex_unlock(&cdp->fetch_mutex);
 }
 
 /*
@@ -235,13 +243,17 @@ static int cdp_nl_ack(struct sk_buff *skb, struct genl_info *info)
 	    cdp_check_consumer(cdp, info->snd_portid, info->extack);
 	if (!r && GENL_REQ_ATTR_CHECK(info, CDP_ATTR_SEQ))
 		r = -EINVAL;
-	if (!r) {
-		r = cdp_ack(cdp, nla_get_u64(info->attrs[CDP_ATTR_SEQ]));
-		if (r)
-			NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[CDP_ATTR_SEQ],
-					    "ack beyond the last record sent");
+	if (r) {
+		mutex_unlock(&cdp_vols_mutex);
+		return r;
 	}
+	mutex_lock(&cdp->fetch_mutex);
 	mutex_unlock(&cdp_vols_mutex);
+	r = cdp_ack(cdp, nla_get_u64(info->attrs[CDP_ATTR_SEQ]));
+	mutex_unlock(&cdp->fetch_mutex);
+	if (r)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[CDP_ATTR_SEQ],
+				    "ack beyond the last record sent");
 	return r;
 }
 
@@ -453,10 +465,12 @@ static int cdp_nl_fetch_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		mutex_unlock(&cdp_vols_mutex);
 		return -ENODEV;
 	}
+	mutex_lock(&cdp->fetch_mutex);
+	mutex_unlock(&cdp_vols_mutex);
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 			  &cdp_family, NLM_F_MULTI, CDP_CMD_FETCH);
 	if (!hdr) {
-		mutex_unlock(&cdp_vols_mutex);
+		mutex_unlock(&cdp->fetch_mutex);
 		return -EMSGSIZE;
 	}
 	for (;;) {
@@ -473,7 +487,7 @@ static int cdp_nl_fetch_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		 * Copy without cdp->lock: the write path and end_io (irq) take
 		 * it for every bio, and a payload copy under it with irqs off
 		 * stalls them. @rec stays: a queued record is freed only by ACK
-		 * or by teardown, and both need cdp_vols_mutex, held here; its
+		 * or by teardown, and both need cdp->fetch_mutex, held here; its
 		 * header and pages do not change once queued.
 		 */
 		if (rec->seq != a[FA_SEQ]) {
@@ -495,7 +509,7 @@ static int cdp_nl_fetch_dump(struct sk_buff *skb, struct netlink_callback *cb)
 			break;
 		}
 	}
-	mutex_unlock(&cdp_vols_mutex);
+	mutex_unlock(&cdp->fetch_mutex);
 	if (!n) {
 		genlmsg_cancel(skb, hdr);
 		/* Nothing fits even in an empty skb: fail rather than loop. */

@@ -254,6 +254,7 @@ static void cdp_free_state(struct cdp *cdp)
 		dm_put_device(cdp->ti, cdp->meta_dev);
 	if (cdp->origin)
 		dm_put_device(cdp->ti, cdp->origin);
+	mutex_destroy(&cdp->fetch_mutex);
 	kfree(cdp);
 }
 
@@ -276,6 +277,7 @@ static int cdp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 	cdp->ti = ti;
 	spin_lock_init(&cdp->lock);
+	mutex_init(&cdp->fetch_mutex);
 	INIT_LIST_HEAD(&cdp->ranges);
 	INIT_LIST_HEAD(&cdp->parked);
 	INIT_LIST_HEAD(&cdp->deferred);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/stat.h>
@@ -399,6 +400,30 @@ static void presync_mounts(struct freeze *f, enum presync_mode mode)
 	f->sync_ms = (f->t_synced - t0) * 1000;
 }
 
+/*
+ * The frozen window runs at nice FREEZE_NICE: the application waits for
+ * this thread, and the writer that FITHAW wakes (or cdpd, or writeback)
+ * must not take the CPU between our ioctls. Only this thread, only from
+ * the first FIFREEZE to the last FITHAW; no CAP_SYS_NICE: left as it is.
+ */
+#define FREEZE_NICE	(-10)
+
+static void boost_begin(struct freeze *f)
+{
+	errno = 0;
+	f->old_nice = getpriority(PRIO_PROCESS, 0);
+	if (errno || f->old_nice <= FREEZE_NICE)
+		return;
+	f->boosted = !setpriority(PRIO_PROCESS, 0, FREEZE_NICE);
+}
+
+static void boost_end(struct freeze *f)
+{
+	if (f->boosted)
+		setpriority(PRIO_PROCESS, 0, f->old_nice);
+	f->boosted = 0;
+}
+
 /* FIFREEZE in order; the caller thaws what was frozen when one fails. */
 static int freeze_all(struct freeze *f, char *err, size_t errlen)
 {
@@ -448,6 +473,8 @@ int freeze_mounts(struct freeze *f, char *const *mnts, int n,
 	 */
 	if (env_set("CDP_FREEZE_NO_EXPEDITE"))
 		flags |= FREEZE_NO_EXPEDITE;
+	if (env_set("CDP_FREEZE_NO_BOOST"))
+		flags |= FREEZE_NO_BOOST;
 	if (!(flags & FREEZE_NO_EXPEDITE))
 		f->expedited = rcu_expedite_begin(&f->rcu, RCU_EXPEDITED_PATH);
 	ret = start_guardian(f, deadline_s, err, errlen);
@@ -458,6 +485,9 @@ int freeze_mounts(struct freeze *f, char *const *mnts, int n,
 	}
 	block_signals(&old);
 	install_handlers();
+	if (!(flags & FREEZE_NO_BOOST))
+		boost_begin(f);
+	f->was_boosted = f->boosted;
 	f->t_frozen = cdp_mono();
 	f->gap_ms = (f->t_frozen - f->t_synced) * 1000;
 	ret = freeze_all(f, err, errlen);
@@ -495,6 +525,7 @@ int freeze_thaw(struct freeze *f, char *err, size_t errlen)
 		f->ms = (cdp_mono() - f->t_frozen) * 1000;
 		f->fithaw_ms = (cdp_mono() - t0) * 1000;
 	}
+	boost_end(f);
 	sig_nfds = 0;
 	restore_handlers();
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -27,6 +27,7 @@
 
 /* freeze_mounts() flags */
 #define FREEZE_NO_EXPEDITE	0x1	/* leave RCU grace periods alone (rcu_expedite.h) */
+#define FREEZE_NO_BOOST		0x2	/* keep the caller's nice in the window */
 
 struct hook_result {
 	int ran;		/* a command was given and started */
@@ -67,6 +68,9 @@ struct freeze {
 	double fithaw_ms;	/* the FITHAW calls, inside ms */
 	struct rcu_expedite rcu; /* expedited grace periods during FIFREEZE */
 	int expedited;		/* FIFREEZE ran with expedited grace periods */
+	int boosted;		/* at FREEZE_NICE now (freeze.c) */
+	int was_boosted;	/* the window ran at FREEZE_NICE */
+	int old_nice;		/* to go back to after the window */
 	char warn[256];		/* first non-fatal problem, "" = none */
 };
 
@@ -77,7 +81,9 @@ struct freeze {
  * so FIFREEZE finds little to write and the frozen window is short), fork
  * the guardian with deadline_s, then FIFREEZE them in order, with RCU's
  * grace periods expedited for just those calls unless FREEZE_NO_EXPEDITE
- * (or $CDP_FREEZE_NO_EXPEDITE) says not to. On failure
+ * (or $CDP_FREEZE_NO_EXPEDITE) says not to. From the first FIFREEZE to
+ * the last FITHAW the calling thread runs at nice -10 unless
+ * FREEZE_NO_BOOST ($CDP_FREEZE_NO_BOOST). On failure
  * everything already frozen is thawed again. A failed pre-flush is not an
  * error: it is left in f->warn for the caller to show.
  * n == 0 is allowed (nothing to freeze: returns 0 and freeze_thaw is a

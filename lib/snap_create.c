@@ -183,6 +183,7 @@ static int freeze_and_mark(struct snap_conn *c, struct cdp_nl *nl,
 	res->fifreeze_ms = f.fifreeze_ms;
 	res->fithaw_ms = f.fithaw_ms;
 	res->gap_ms = f.gap_ms;
+	res->boosted = f.was_boosted;
 	snprintf(res->warn, sizeof(res->warn), "%s", f.warn);
 	if (r == -ETIMEDOUT)
 		snprintf(err + strlen(err), errlen - strlen(err),

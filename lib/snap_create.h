@@ -53,6 +53,7 @@ struct snap_result {
 	int marked_directly;		/* inserted over our own netlink socket, not by cdpd */
 	int done;			/* DONE was received: the snapshots exist */
 	int expedited;			/* FIFREEZE ran with expedited RCU */
+	int boosted;			/* the window ran at nice -10 */
 	char stage[16];			/* where it failed: connect|ready|pre|freeze|mark|thaw|post|done */
 	char warn[256];			/* a non-fatal problem (e.g. the pre-flush), "" = none */
 };

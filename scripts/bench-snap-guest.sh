@@ -30,7 +30,9 @@ sleep 5
 # with expedited grace periods, cdpd's replication threads at nice 10 from
 # READY to MARK, cdpctl inserts the MARK over netlink), nice0 = the default
 # with cdpd's threads left at nice 0, markcdpd = the default but cdpd
-# inserts the MARK (CDP_SNAP_MARK_VIA_CDPD=1, the path before session 5);
+# inserts the MARK (CDP_SNAP_MARK_VIA_CDPD=1, the path before session 5),
+# noboost = the default but cdpctl keeps nice 0 in the window
+# (CDP_FREEZE_NO_BOOST=1);
 # nopresync only every BASE_EVERY-th round (its snapshots are the slow ones)
 # The nice0 baseline undoes cdpd's step-back for one snapshot: its pre hook
 # (run inside cdpd's window, READY to MARK) puts every cdpd thread back to
@@ -39,16 +41,17 @@ nice0_hook="renice -n 0 -p \$(ls /proc/$CDPD_PID/task) >/dev/null"
 for ((i = 0; i < N; i++)); do
 	for mode in $MODES; do
 		[ $mode = nopresync ] && ((i % BASE_EVERY)) && continue
-		nps= nck= nex= viad=
+		nps= nck= nex= viad= nob=
 		[ $mode = nopresync ] && nps=1
 		[ $mode = syncfs ] && nck=1
 		[ $mode = markcdpd ] && viad=1
-		[ $mode = presync ] || [ $mode = nice0 ] || [ $mode = markcdpd ] || nex=1
+		[ $mode = noboost ] && nob=1
+		case $mode in presync|nice0|markcdpd|noboost) ;; *) nex=1 ;; esac
 		hook=true
 		[ $mode = nice0 ] && hook=$nice0_hook
 		snapno=$((snapno + 1))	# a mode may be named twice: unique names
 		out=$(CDP_FREEZE_NO_PRESYNC=$nps CDP_FREEZE_NO_CHECKPOINT=$nck CDP_FREEZE_NO_EXPEDITE=$nex \
-			CDP_SNAP_MARK_VIA_CDPD=$viad \
+			CDP_SNAP_MARK_VIA_CDPD=$viad CDP_FREEZE_NO_BOOST=$nob \
 			cdpctl -j snap create bs --name "$mode$i-$snapno" \
 			--freeze /mnt/s --pre "$hook" --timeout 120 2>/tmp/snap.err) ||
 			{ echo "# snap failed: $out $(cat /tmp/snap.err)"; continue; }
@@ -57,7 +60,7 @@ for ((i = 0; i < N; i++)); do
 		python3 -c 'import json,sys; j=json.loads(sys.argv[1]); j=j[0] if isinstance(j,list) else j
 print("BENCH snap", sys.argv[2], j["freeze_ms"], j["mark_ms"], j["sync_ms"],
       j.get("fifreeze_ms", 0), j.get("fithaw_ms", 0), j.get("gap_ms", 0))
-if j.get("rcu_expedited") != (sys.argv[2] in ("presync", "nice0", "markcdpd")):
+if j.get("rcu_expedited") != (sys.argv[2] in ("presync", "nice0", "markcdpd", "noboost")):
     print("# %s: rcu_expedited is %s" % (sys.argv[2], j.get("rcu_expedited")))' "$out" "$mode"
 		sleep 2
 	done

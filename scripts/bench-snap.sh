@@ -10,7 +10,8 @@
 # threads at nice 10 in the window, cdpctl's own netlink MARK);
 # BENCH_MODES may add nice0 (the default, but a pre hook puts cdpd's
 # threads back to nice 0) and markcdpd (the default, but cdpd inserts the
-# MARK: CDP_SNAP_MARK_VIA_CDPD=1). A mode
+# MARK: CDP_SNAP_MARK_VIA_CDPD=1) and noboost (the default, but cdpctl
+# stays at nice 0 in the window: CDP_FREEZE_NO_BOOST=1). A mode
 # named twice in BENCH_MODES runs twice per round (more samples). Prints
 # p50/p99/max of freeze_ms (FIFREEZE to FITHAW: what the
 # application waits for), of freeze_ms - mark_ms (the FIFREEZE and FITHAW
@@ -55,7 +56,7 @@ def pct(v, q):
 if rows:
     print("| mode | snapshots | freeze_ms p50 | p99 | max | ioctls (freeze - mark) p50 | p99 | FIFREEZE p50 | p99 | FITHAW p50 | mark_ms p50 | max | sync_ms p50 | max | gap_ms p50 |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-for m in ("nopresync", "syncfs", "noexpedite", "nice0", "markcdpd", "presync"):
+for m in ("nopresync", "syncfs", "noexpedite", "nice0", "markcdpd", "noboost", "presync"):
     r = rows.get(m, [])
     if not r:
         continue
@@ -80,6 +81,7 @@ ratio("presync", "noexpedite")
 ratio("presync", "syncfs")
 ratio("presync", "nice0")
 ratio("presync", "markcdpd")
+ratio("presync", "noboost")
 ratio("syncfs", "nopresync")
 print("(goal: freeze_ms p99 <= 50 ms)")
 '

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -320,6 +321,46 @@ static void rcu_expedited_around_fifreeze(void **state)
 	assert_int_equal(rcu_knob(), '0');
 }
 
+/*
+ * The window runs at nice -10 (root here), the caller's nice comes back at
+ * the thaw, and FREEZE_NO_BOOST or $CDP_FREEZE_NO_BOOST keep it throughout.
+ */
+static void boosted_in_window(void **state)
+{
+	struct freeze f;
+	char *m[1];
+
+	if (!mnt())
+		skip();
+	m[0] = (char *)mnt();
+	assert_int_equal(setpriority(PRIO_PROCESS, 0, 3), 0);
+	assert_int_equal(freeze_mounts(&f, m, 1, 30, 0, err, sizeof(err)), 0);
+	assert_int_equal(getpriority(PRIO_PROCESS, 0), -10);
+	assert_int_equal(freeze_thaw(&f, err, sizeof(err)), 0);
+	assert_int_equal(getpriority(PRIO_PROCESS, 0), 3);
+	assert_int_equal(f.was_boosted, 1);
+	assert_int_equal(freeze_mounts(&f, m, 1, 30, FREEZE_NO_BOOST, err, sizeof(err)), 0);
+	assert_int_equal(getpriority(PRIO_PROCESS, 0), 3);
+	assert_int_equal(freeze_thaw(&f, err, sizeof(err)), 0);
+	assert_int_equal(f.was_boosted, 0);
+	setenv("CDP_FREEZE_NO_BOOST", "1", 1);
+	assert_int_equal(freeze_mounts(&f, m, 1, 30, 0, err, sizeof(err)), 0);
+	unsetenv("CDP_FREEZE_NO_BOOST");
+	assert_int_equal(getpriority(PRIO_PROCESS, 0), 3);
+	assert_int_equal(freeze_thaw(&f, err, sizeof(err)), 0);
+	/* a failed FIFREEZE (frozen already) gives the nice back too */
+	assert_int_equal(freeze_mounts(&f, m, 1, 30, 0, err, sizeof(err)), 0);
+	{
+		struct freeze g;
+
+		assert_int_not_equal(freeze_mounts(&g, m, 1, 30, FREEZE_NO_EXPEDITE, err, sizeof(err)), 0);
+	}
+	assert_int_equal(getpriority(PRIO_PROCESS, 0), -10);	/* f's window still open */
+	assert_int_equal(freeze_thaw(&f, err, sizeof(err)), 0);
+	assert_int_equal(getpriority(PRIO_PROCESS, 0), 3);
+	assert_int_equal(setpriority(PRIO_PROCESS, 0, 0), 0);
+}
+
 /* A child freezes, then dies by sig: the fs must be writable again. */
 static void child_dies(int sig, double deadline)
 {
@@ -392,6 +433,7 @@ int main(void)
 		cmocka_unit_test(preflush_checkpoints_ext4),
 		cmocka_unit_test(preflush_variants),
 		cmocka_unit_test(rcu_expedited_around_fifreeze),
+		cmocka_unit_test(boosted_in_window),
 		cmocka_unit_test(sigterm_thaws),
 		cmocka_unit_test(sigint_thaws),
 		cmocka_unit_test(sigkill_guardian_thaws),
