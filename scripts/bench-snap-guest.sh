@@ -23,7 +23,8 @@ fio --name=app --directory=/mnt/s --size=64M --nrfiles=4 --bs=4k --rw=randwrite 
 	--ioengine=psync --rate="$RATE" --time_based --runtime=3600 >/dev/null 2>&1 &
 fpid=$!
 G_CLEAN+=("kill $fpid")
-sleep 5
+# BENCH_WARMUP seconds of writing before the first snapshot (default 5)
+sleep "${BENCH_WARMUP:-5}"
 # modes: nopresync = FIFREEZE as it comes, syncfs = syncfs passes only,
 # noexpedite = the default pre-flush, FIFREEZE with normal RCU grace periods,
 # presync = the default (syncfs, ext4 journal checkpoint, syncfs, FIFREEZE

@@ -22,7 +22,8 @@
 # nice0); BENCH_BASE_EVERY=K runs the slow nopresync baseline only every
 # K-th round. BENCH_CKPT_PROBES=K then times K x (syncfs, EXT4_IOC_CHECKPOINT, syncfs) under the same writer, 30 s
 # apart: the checkpoint's stall of the application's metadata updates,
-# which is outside freeze_ms. The VM's budget is 300 s + 45 s per snapshot
+# which is outside freeze_ms. BENCH_WARMUP=S (default 5): seconds the
+# writer runs before the first snapshot. The VM's budget is 300 s + 45 s per snapshot
 # (a snapshot takes ~30-40 s in the TCG guest) + 40 s per probe.
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,8 +37,9 @@ for m in $modes; do
 	[ "$m" = nopresync ] && snaps=$((snaps + (n + every - 1) / every)) || snaps=$((snaps + n))
 done
 echo "# host load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-out=$(e2e_vm --timeout $((300 + snaps * 45 + probes * 40)) --disk "$E2E_TMP/s.img:256M" \
+out=$(e2e_vm --timeout $((300 + ${BENCH_WARMUP:-5} + snaps * 45 + probes * 40)) --disk "$E2E_TMP/s.img:256M" \
 	-- env BENCH_SNAPS="$n" BENCH_RATE="$rate" BENCH_MODES="$modes" BENCH_BASE_EVERY="$every" \
+	BENCH_WARMUP="${BENCH_WARMUP:-5}" \
 	BENCH_CKPT_PROBES="$probes" scripts/bench-snap-guest.sh 2>&1)
 rc=$?
 echo "$out" | grep -E '^(BENCH|#)'
