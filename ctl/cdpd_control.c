@@ -377,7 +377,7 @@ static void do_snap(int fd, char *args)
 {
 	struct snap_req q = { .fd = fd };
 	struct cdp_nl *nl;
-	char line[SNAP_PROTO_LINE];
+	char line[SNAP_PROTO_LINE] = "";
 	int r, yield, marked;
 
 	if (parse_snap(&q, args) || wait_ready(&q) || check_absent(&q))
@@ -399,7 +399,7 @@ static void do_snap(int fd, char *args)
 	/* MARK: we insert the marks; MARKED: the client did, and has thawed */
 	marked = !r && (!strcmp(line, "MARK") || !strncmp(line, "MARKED ", 7));
 	if (marked)
-		r = line[4] ? register_all(&q, line) : mark_all(&q, nl);
+		r = strcmp(line, "MARK") ? register_all(&q, line) : mark_all(&q, nl);
 	expect_marks(&q, NULL, 0);
 	if (yield)
 		cdpd_workers_yield(0);

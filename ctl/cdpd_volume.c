@@ -202,7 +202,9 @@ static int mark_registered(const struct vol *v, uint64_t seq)
  * A client that marked the volume itself registers the mark only after
  * its thaw: a MARK newer than the floor may be that one, so wait until it
  * is registered or no such client is left (each gives up within its
- * timeout). Called and returns with v->lock held.
+ * timeout). Not in sync mode, where the thaw's own writes wait for our
+ * acks (cdpctl lets cdpd mark those; another client's late registration
+ * is refused instead). Called and returns with v->lock held.
  */
 static void wait_registration(struct vol *v, uint64_t seq)
 {
@@ -211,7 +213,7 @@ static void wait_registration(struct vol *v, uint64_t seq)
 	v->mark_seen = seq;
 	v->mark_waiting = seq;
 	while (v->marks_expected > 0 && seq > v->mark_floor && !mark_registered(v, seq) &&
-	       !v->stop && !cdpd_quit) {
+	       !v->kernel_sync && !v->stop && !cdpd_quit) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 1;
 		pthread_cond_timedwait(&v->cond, &v->lock, &ts);

@@ -203,17 +203,28 @@ static int freeze_and_mark(struct snap_conn *c, struct cdp_nl *nl,
 
 /*
  * Our own netlink socket for MARK, opened (family resolved) before the
- * freeze; NULL when cdpd should mark (CDP_SNAP_MARK_VIA_CDPD=1: the
- * benchmark's baseline; or no module, no socket).
+ * freeze; NULL when cdpd should mark: CDP_SNAP_MARK_VIA_CDPD=1 (the
+ * benchmark's baseline), no module or socket, a volume we cannot see, or
+ * a volume in sync mode. There the thaw's own writes wait for cdpd's acks,
+ * and cdpd's apply thread would wait at our MARK until we register it
+ * after that thaw; cdpd's MARK registers it at once.
  */
-static struct cdp_nl *mark_socket(void)
+static struct cdp_nl *mark_socket(const struct snap_request *rq)
 {
 	const char *e = getenv("CDP_SNAP_MARK_VIA_CDPD");
+	struct cdp_volinfo vi;
 	struct cdp_nl *nl;
+	int i;
 
-	if (e && *e && strcmp(e, "0"))
+	if ((e && *e && strcmp(e, "0")) || cdp_nl_open(&nl))
 		return NULL;
-	return cdp_nl_open(&nl) ? NULL : nl;
+	for (i = 0; i < rq->nvols; i++) {
+		if (cdp_nl_info(nl, rq->vols[i], &vi) || vi.mode == CDP_MODE_SYNC) {
+			cdp_nl_close(nl);
+			return NULL;
+		}
+	}
+	return nl;
 }
 
 int snap_create(const struct snap_request *rq, struct snap_result *res,
@@ -246,7 +257,7 @@ int snap_create(const struct snap_request *rq, struct snap_result *res,
 	}
 	if (r)
 		goto out;
-	nl = mark_socket();
+	nl = mark_socket(rq);
 	STAGE("pre");
 	r = hook_run(rq->pre, rq->hook_timeout_s, &res->pre, err, errlen);
 	if (r)

@@ -6,7 +6,7 @@ export CDP_CONF=$CDP_VM_WORK/cdp.conf
 export CEPH_CONF=$(sed -n 's/^ceph_conf = //p' "$CDP_CONF")
 export CEPH_ARGS="--keyring $(sed -n 's/^keyring = //p' "$CDP_CONF")"
 W=$CDP_VM_WORK
-tap_plan 16
+tap_plan 18
 g_load
 modprobe nbd
 mkdir -p /var/lib/cdp /mnt/s /mnt/r
@@ -121,6 +121,28 @@ fi
 "$CDP_TOP/tests/tools/cdp-consume" --mark sv >/dev/null
 out=$(cdpctl snap create sv --name after-orphan --timeout 240 2>&1)
 if [ $? = 0 ]; then tap_ok "snapshot after an unregistered MARK"; else tap_fail "snapshot after an orphan MARK"; tap_diag "$out"; fi
+
+# A sync-mode volume: the thaw's own writes wait for cdpd's acks, so cdpd
+# inserts the MARK (registered at once) and its apply thread never waits
+# for a registration that would come after the thaw.
+cdpctl protect /dev/vdc --image rbd/sv3 --sync --sync-timeout-ms 20000 >/dev/null || tap_bail "protect sv3"
+g_wait_synced sv3 240 || tap_bail "sv3 sync"
+mkfs.ext4 -q /dev/mapper/cdp-sv3 && mkdir -p /mnt/s3 && mount /dev/mapper/cdp-sv3 /mnt/s3 || tap_bail "mkfs sv3"
+G_CLEAN+=("umount /mnt/s3")
+dd if=/dev/urandom of=/mnt/s3/f bs=64k count=16 status=none
+out=$(cdpctl -j snap create sv3 --name y1 --freeze /mnt/s3 --timeout 120 2>&1)
+if [ $? = 0 ] && python3 -c 'import json,sys; j=json.loads(sys.argv[1]); j=j[0] if isinstance(j,list) else j
+sys.exit(0 if j["marked_directly"] is False and j["freeze_ms"] < 5000 else 1)' "$out"; then
+	tap_ok "sync-mode volume: snapshot with --freeze, cdpd inserts the MARK"
+else
+	tap_fail "sync-mode snapshot"; tap_diag "$out"
+fi
+st=$(dmsetup status cdp-sv3)
+if grep -qw sync <<< "$st" && ! grep -qw degraded <<< "$st"; then
+	tap_ok "sync-mode volume not degraded by the snapshot"
+else
+	tap_fail "sync volume state after the snapshot"; tap_diag "$st"
+fi
 
 # failures: a failing pre hook takes no snapshot and leaves nothing frozen
 out=$(cdpctl snap create sv --name bad --freeze /mnt/s --pre false 2>&1)
