@@ -147,8 +147,10 @@ splat=0 killed=0
 deadline=$((SECONDS + TIMEOUT))
 # tail ends (EOF here) once QEMU has exited and the file is read to its end
 exec 3< <(tail --pid="$QPID" -n +1 -f "$console")
+partial=""
 while :; do
 	if IFS= read -r -t 5 line <&3; then
+		line=$partial$line partial=""
 		line=${line%$'\r'}
 		# firmware chatter (SeaBIOS, terminal escapes) is not worth showing
 		case "$line" in *$'\e'*|*SeaBIOS*|"Booting from ROM"*) continue ;; esac
@@ -164,7 +166,10 @@ while :; do
 			break
 		fi
 	else
-		# read timed out (no output) or the pipe closed (QEMU gone)
+		# read timed out (no output) or the pipe closed (QEMU gone); a
+		# timeout leaves what it read of an unfinished line in $line:
+		# keep it (dropping it lost the "o" of an "ok" line once)
+		partial+=$line
 		kill -0 "$QPID" 2>/dev/null || break
 	fi
 	if [ $SECONDS -ge $deadline ]; then
@@ -175,6 +180,7 @@ while :; do
 		exit 124
 	fi
 done
+[ -n "$partial" ] && printf '%s\n' "${partial%$'\r'}"
 exec 3<&-
 wait "$QPID" 2>/dev/null
 QPID=
