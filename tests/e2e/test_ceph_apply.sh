@@ -68,6 +68,15 @@ outage() {
 	"$@"
 	sleep 4
 	"$CEPH_TOP/scripts/ceph/osd.sh" "$CEPH_DIR" start
+	# a stream that does not end is a finding of its own, with its log
+	local t=0
+	while kill -0 $pid 2>/dev/null && ((t++ < 120)); do sleep 1; done
+	if kill -0 $pid 2>/dev/null; then
+		tap_fail "$img: the stream is still running 120 s after the outage (hang)"
+		tap_diag "$(tail -n 30 "$TMP/$img.err")"
+		kill -KILL $pid; wait $pid 2>/dev/null
+		return
+	fi
 	wait $pid; rc=$?
 	if [ $rc = 0 ] && image_equals "$img" "$TMP/$img.ref" &&
 	   ! grep -q 'retries 0 reconnects 0' "$TMP/$img.out"; then
@@ -91,8 +100,9 @@ grep -q 'reconnects [1-9]' "$TMP/blocklist.out" 2>/dev/null ||
 
 # --- writer killed; the next one fences it and replays ----------------------
 rbd create --size 64M rbd/takeover
+# --seconds: still writing (and holding the lock) when it is killed, on a fast host too
 "$TOOL" stream --image takeover --ref "$TMP/killed.ref" --seed 5 --records 2500 --qd 16 \
-	> /dev/null 2>&1 &
+	--seconds 30 > /dev/null 2>&1 &
 pid=$!
 sleep 2
 kill -KILL $pid; wait $pid 2>/dev/null
