@@ -184,39 +184,61 @@ static int check_absent(struct snap_req *q)
 	return 0;
 }
 
+/* The request's snapshot of one member at seq, not registered yet (ERR sent if none). */
+static struct pending_snap *pending_new(const struct snap_req *q, uint64_t seq)
+{
+	struct pending_snap *p = calloc(1, sizeof(*p));
+
+	if (!p) {
+		send_line(q->fd, "ERR 12 out of memory");
+		return NULL;
+	}
+	snprintf(p->name, sizeof(p->name), "%s", q->name);
+	p->protect = q->protect;
+	p->seq = seq;
+	return p;
+}
+
+/* v->lock held: the worker sees p from now on. */
+static void pending_register(struct snap_req *q, int i, struct pending_snap *p)
+{
+	struct vol *v = q->vols[i];
+
+	p->next = v->snaps;
+	v->snaps = p;
+	q->ps[i] = p;
+	pthread_cond_broadcast(&v->cond);
+}
+
 /* Insert a MARK in every member and register its snapshot; reply MARKED. */
 static int mark_all(struct snap_req *q, struct cdp_nl *nl)
 {
-	char reply[1024] = "MARKED";
+	char reply[SNAP_PROTO_LINE], *names[MAX_GROUP];
+	uint64_t seqs[MAX_GROUP];
 	int i, r = 0;
 
-	for (i = 0; i < q->n && !r; i++) {
+	for (i = 0; i < q->n; i++) {
 		struct vol *v = q->vols[i];
-		struct pending_snap *p = calloc(1, sizeof(*p));
+		struct pending_snap *p = pending_new(q, 0);
 
-		if (!p) {
-			r = -ENOMEM;
-			break;
-		}
-		snprintf(p->name, sizeof(p->name), "%s", q->name);
-		p->protect = q->protect;
+		if (!p)
+			return -ENOMEM;
 		/* held across the MARK: the worker cannot pass the record unseen */
 		pthread_mutex_lock(&v->lock);
 		r = cdp_nl_mark(nl, v->name, &p->seq);
-		if (!r) {
-			p->next = v->snaps;
-			v->snaps = p;
-			q->ps[i] = p;
-		}
+		if (!r)
+			pending_register(q, i, p);
 		pthread_mutex_unlock(&v->lock);
 		if (r) {
 			send_line(q->fd, "ERR %d MARK on %s failed: %s", -r, v->name, cdp_nl_error(nl));
 			free(p);
-		} else {
-			snprintf(reply + strlen(reply), sizeof(reply) - strlen(reply), " %s=%llu",
-				 v->name, (unsigned long long)p->seq);
+			break;
 		}
+		names[i] = v->name;
+		seqs[i] = p->seq;
 	}
+	if (!r)
+		r = snap_proto_format_seqs(reply, sizeof(reply), "MARKED", names, q->n, seqs);
 	if (!r)
 		r = send_line(q->fd, "%s", reply);
 	return r;
@@ -239,21 +261,14 @@ static int register_all(struct snap_req *q, const char *line)
 		return send_line(q->fd, "ERR 71 expected \"MARKED <vol>=<seq> ...\" naming every volume of the request"), -EPROTO;
 	for (i = 0; i < q->n; i++) {
 		struct vol *v = q->vols[i];
-		struct pending_snap *p = calloc(1, sizeof(*p));
+		struct pending_snap *p = pending_new(q, seqs[i]);
 
 		if (!p)
-			return send_line(q->fd, "ERR 12 out of memory"), -ENOMEM;
-		snprintf(p->name, sizeof(p->name), "%s", q->name);
-		p->protect = q->protect;
-		p->seq = seqs[i];
+			return -ENOMEM;
 		pthread_mutex_lock(&v->lock);
 		bad = p->seq <= v->mark_floor || (p->seq <= v->mark_seen && v->mark_waiting != p->seq);
-		if (!bad) {
-			p->next = v->snaps;
-			v->snaps = p;
-			q->ps[i] = p;
-			pthread_cond_broadcast(&v->cond);
-		}
+		if (!bad)
+			pending_register(q, i, p);
 		pthread_mutex_unlock(&v->lock);
 		if (bad) {
 			free(p);

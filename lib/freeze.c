@@ -417,11 +417,11 @@ static void boost_begin(struct freeze *f)
 	f->boosted = !setpriority(PRIO_PROCESS, 0, FREEZE_NICE);
 }
 
-static void boost_end(struct freeze *f)
+/* Once per freeze: freeze_thaw() gets here only while mounts are open. */
+static void boost_end(const struct freeze *f)
 {
 	if (f->boosted)
 		setpriority(PRIO_PROCESS, 0, f->old_nice);
-	f->boosted = 0;
 }
 
 /* FIFREEZE in order; the caller thaws what was frozen when one fails. */
@@ -487,7 +487,6 @@ int freeze_mounts(struct freeze *f, char *const *mnts, int n,
 	install_handlers();
 	if (!(flags & FREEZE_NO_BOOST))
 		boost_begin(f);
-	f->was_boosted = f->boosted;
 	f->t_frozen = cdp_mono();
 	f->gap_ms = (f->t_frozen - f->t_synced) * 1000;
 	ret = freeze_all(f, err, errlen);

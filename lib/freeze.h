@@ -68,8 +68,7 @@ struct freeze {
 	double fithaw_ms;	/* the FITHAW calls, inside ms */
 	struct rcu_expedite rcu; /* expedited grace periods during FIFREEZE */
 	int expedited;		/* FIFREEZE ran with expedited grace periods */
-	int boosted;		/* at FREEZE_NICE now (freeze.c) */
-	int was_boosted;	/* the window ran at FREEZE_NICE */
+	int boosted;		/* the window ran at FREEZE_NICE (freeze.c) */
 	int old_nice;		/* to go back to after the window */
 	char warn[256];		/* first non-fatal problem, "" = none */
 };

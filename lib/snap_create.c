@@ -137,14 +137,11 @@ static int mark_via_cdpd(struct snap_conn *c, const struct snap_request *rq,
 static int register_marks(struct snap_conn *c, const struct snap_request *rq,
 			  const struct snap_result *res, char *err, size_t errlen)
 {
-	char line[SNAP_PROTO_LINE] = "MARKED";
-	size_t n = strlen(line);
-	int i, r;
+	char line[SNAP_PROTO_LINE];
+	int r = snap_proto_format_seqs(line, sizeof(line), "MARKED", rq->vols, rq->nvols, res->seq);
 
-	for (i = 0; i < rq->nvols && n < sizeof(line); i++)
-		n += snprintf(line + n, sizeof(line) - n, " %s=%llu", rq->vols[i],
-			      (unsigned long long)res->seq[i]);
-	r = n < sizeof(line) ? snap_proto_send(c, line) : -EMSGSIZE;
+	if (!r)
+		r = snap_proto_send(c, line);
 	if (r)
 		snprintf(err, errlen, "cdpd closed the connection before the marks were registered (see its log); no snapshot was taken");
 	return r;
@@ -183,7 +180,7 @@ static int freeze_and_mark(struct snap_conn *c, struct cdp_nl *nl,
 	res->fifreeze_ms = f.fifreeze_ms;
 	res->fithaw_ms = f.fithaw_ms;
 	res->gap_ms = f.gap_ms;
-	res->boosted = f.was_boosted;
+	res->boosted = f.boosted;
 	snprintf(res->warn, sizeof(res->warn), "%s", f.warn);
 	if (r == -ETIMEDOUT)
 		snprintf(err + strlen(err), errlen - strlen(err),

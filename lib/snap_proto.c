@@ -181,3 +181,14 @@ int snap_proto_seqs(const char *line, const char *word, char *const *vols, int n
 	}
 	return seen == (n == 64 ? ~0ULL : (1ULL << n) - 1) ? 0 : -EPROTO;
 }
+
+int snap_proto_format_seqs(char *buf, size_t len, const char *word, char *const *vols,
+			   int n, const uint64_t *seqs)
+{
+	size_t k = snprintf(buf, len, "%s", word);
+	int i;
+
+	for (i = 0; i < n && k < len; i++)
+		k += snprintf(buf + k, len - k, " %s=%llu", vols[i], (unsigned long long)seqs[i]);
+	return k < len ? 0 : -EMSGSIZE;
+}

@@ -48,4 +48,8 @@ int snap_proto_err(const char *line, char *msg, size_t len);
 int snap_proto_seqs(const char *line, const char *word, char *const *vols, int n,
 		    uint64_t *seqs);
 
+/* The line snap_proto_seqs() parses, into buf; -EMSGSIZE if it does not fit. */
+int snap_proto_format_seqs(char *buf, size_t len, const char *word, char *const *vols,
+			   int n, const uint64_t *seqs);
+
 #endif

@@ -338,11 +338,11 @@ static void boosted_in_window(void **state)
 	assert_int_equal(getpriority(PRIO_PROCESS, 0), -10);
 	assert_int_equal(freeze_thaw(&f, err, sizeof(err)), 0);
 	assert_int_equal(getpriority(PRIO_PROCESS, 0), 3);
-	assert_int_equal(f.was_boosted, 1);
+	assert_int_equal(f.boosted, 1);
 	assert_int_equal(freeze_mounts(&f, m, 1, 30, FREEZE_NO_BOOST, err, sizeof(err)), 0);
 	assert_int_equal(getpriority(PRIO_PROCESS, 0), 3);
 	assert_int_equal(freeze_thaw(&f, err, sizeof(err)), 0);
-	assert_int_equal(f.was_boosted, 0);
+	assert_int_equal(f.boosted, 0);
 	setenv("CDP_FREEZE_NO_BOOST", "1", 1);
 	assert_int_equal(freeze_mounts(&f, m, 1, 30, 0, err, sizeof(err)), 0);
 	unsetenv("CDP_FREEZE_NO_BOOST");

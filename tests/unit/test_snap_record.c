@@ -118,6 +118,23 @@ static void proto_seqs(void **state)
 	assert_int_equal(snap_proto_seqs("MARKED vol1= vol2=8", "MARKED", vols, 2, seq), -EPROTO);
 }
 
+/* What snap_proto_format_seqs() writes, snap_proto_seqs() reads back. */
+static void proto_format_seqs(void **state)
+{
+	char *vols[] = { "vol1", "vol2" }, line[32];
+	uint64_t in[2] = { 7, 18446744073709551615ULL }, out[2];
+
+	assert_int_equal(snap_proto_format_seqs(line, sizeof(line), "MARKED", vols, 2, in), -EMSGSIZE);
+	assert_int_equal(snap_proto_format_seqs(line, 20, "DONE", vols, 1, in), 0);
+	assert_string_equal(line, "DONE vol1=7");
+	in[1] = 9;
+	assert_int_equal(snap_proto_format_seqs(line, sizeof(line), "MARKED", vols, 2, in), 0);
+	assert_string_equal(line, "MARKED vol1=7 vol2=9");
+	assert_int_equal(snap_proto_seqs(line, "MARKED", vols, 2, out), 0);
+	assert_int_equal(out[0], 7);
+	assert_int_equal(out[1], 9);
+}
+
 static void proto_err(void **state)
 {
 	char msg[128];
@@ -140,6 +157,7 @@ int main(void)
 		cmocka_unit_test(volume_roundtrip),
 		cmocka_unit_test(proto_names),
 		cmocka_unit_test(proto_seqs),
+		cmocka_unit_test(proto_format_seqs),
 		cmocka_unit_test(proto_err),
 	};
 
