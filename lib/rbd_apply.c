@@ -24,7 +24,7 @@
  * Helpers
  *-------------------------------------------------------------------------*/
 
-static uint64_t now_ms(void)
+uint64_t ra_now_ms(void)
 {
 	struct timespec ts;
 
@@ -32,8 +32,7 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-__attribute__((format(printf, 3, 4)))
-static void ra_log(struct rbd_apply *a, int level, const char *fmt, ...)
+void ra_log(struct rbd_apply *a, int level, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -98,12 +97,21 @@ static void rec_free(struct ra_rec *r)
 
 static void aio_done_cb(rbd_completion_t c, void *arg)
 {
-	struct ra_rec *r = arg;
-	struct rbd_apply *a = r->a;
+	struct ra_aio *t = arg;
+	struct rbd_apply *a;
+	struct ra_rec *r;
 	uint64_t one = 1;
 	ssize_t rc = rbd_aio_get_return_value(c);
 
 	rbd_aio_release(c);
+	if (atomic_exchange(&t->state, AIO_DONE) == AIO_ABANDONED) {
+		/* The engine gave up on it and redid the record elsewhere. */
+		free(t->orphan_buf);
+		free(t);
+		return;
+	}
+	r = t->r;
+	a = r->a;
 	r->rc = rc < 0 ? (int)rc : 0;
 	r->qnext = NULL;
 	pthread_mutex_lock(&a->lock);
@@ -134,12 +142,10 @@ static void rec_failed(struct rbd_apply *a, struct ra_rec *r, int rc)
 		return;
 	}
 	r->state = RS_RETRY;
-	r->retry_at_ms = now_ms() + backoff_ms(a, r->attempts);
+	r->retry_at_ms = ra_now_ms() + backoff_ms(a, r->attempts);
 	a->nretry++;
-	if (needs_reconnect(rc) && !a->need_reconnect) {
-		a->need_reconnect = 1;
-		a->reconnect_at_ms = 0;
-	}
+	if (needs_reconnect(rc))
+		ra_want_reconnect(a);
 	/* 1st, 2nd, 4th, 8th... attempt: visible without flooding the log. */
 	if (!(r->attempts & (r->attempts - 1)))
 		ra_log(a, LOG_WARNING, "%s seq %llu (%llu+%llu) failed: %s; retry %u in %u ms",
@@ -223,19 +229,27 @@ static void rec_start(struct rbd_apply *a, struct ra_rec *r)
 			rec_finished(a, r);
 		return;
 	}
-	ret = rbd_aio_create_completion(r, aio_done_cb, &c);
-	if (ret < 0) {
-		rec_failed(a, r, ret);
+	r->aio = calloc(1, sizeof(*r->aio));
+	if (!r->aio) {
+		rec_failed(a, r, -ENOMEM);
 		return;
 	}
+	r->aio->r = r;
+	ret = rbd_aio_create_completion(r->aio, aio_done_cb, &c);
+	if (ret < 0)
+		goto fail;
 	r->state = RS_INFLIGHT;
+	r->started_ms = ra_now_ms();
 	a->st.inflight++;
 	ret = issue_aio(a, r, c);
-	if (ret < 0) {
-		rbd_aio_release(c);
-		a->st.inflight--;
-		rec_failed(a, r, ret);
-	}
+	if (ret >= 0)
+		return;
+	rbd_aio_release(c);
+	a->st.inflight--;
+fail:
+	free(r->aio);
+	r->aio = NULL;
+	rec_failed(a, r, ret);
 }
 
 static void dispatch(struct rbd_apply *a)
@@ -292,7 +306,7 @@ static void retire(struct rbd_apply *a)
 
 static void retry_due(struct rbd_apply *a)
 {
-	uint64_t now = now_ms();
+	uint64_t now = ra_now_ms();
 	struct ra_rec *r;
 
 	if (!a->nretry || a->need_reconnect)
@@ -306,23 +320,46 @@ static void retry_due(struct rbd_apply *a)
 	}
 }
 
-/* Drop the session and open a new one, once no aio is outstanding. */
+void ra_want_reconnect(struct rbd_apply *a)
+{
+	if (a->need_reconnect)
+		return;
+	a->need_reconnect = 1;
+	a->reconnect_at_ms = 0;
+	a->need_reconnect_since_ms = ra_now_ms();
+}
+
+/*
+ * Drop the session and open a new one, once no aio is outstanding; or,
+ * when librbd has held some for ra_stuck_ms(), give them up and fence the
+ * old session (rbd_apply_stuck.c).
+ */
 static void reconnect(struct rbd_apply *a)
 {
+	uint64_t now = ra_now_ms();
 	char err[512];
 	struct ra_rec *r;
 	int ret;
 
-	if (!a->need_reconnect || a->closing || a->st.inflight || now_ms() < a->reconnect_at_ms)
+	if (!a->need_reconnect || a->closing || now < a->reconnect_at_ms)
 		return;
-	ra_log(a, LOG_WARNING, "reconnecting to the cluster (attempt %u)",
-	       a->reconnect_attempts + 1);
-	rbd_apply_conn_close(&a->conn);
-	ret = rbd_apply_conn_open(&a->conn, &a->opts, err, sizeof(err));
+	if (a->st.inflight) {
+		if (now < a->need_reconnect_since_ms + ra_stuck_ms(a))
+			return;
+		ret = ra_stuck_rescue(a);
+	} else {
+		ra_log(a, LOG_WARNING, "reconnecting to the cluster (attempt %u)",
+		       a->reconnect_attempts + 1);
+		if (rbd_apply_conn_close_bounded(&a->conn, a->opts.op_timeout_s) < 0)
+			ra_log(a, LOG_WARNING, "the old session did not close in %u s: left behind",
+			       a->opts.op_timeout_s);
+		ret = rbd_apply_conn_open(&a->conn, &a->opts, err, sizeof(err));
+		if (ret < 0)
+			ra_log(a, LOG_ERR, "%s", err);
+	}
 	if (ret < 0) {
 		a->reconnect_attempts++;
-		a->reconnect_at_ms = now_ms() + backoff_ms(a, a->reconnect_attempts);
-		ra_log(a, LOG_ERR, "%s", err);
+		a->reconnect_at_ms = ra_now_ms() + backoff_ms(a, a->reconnect_attempts);
 		return;
 	}
 	a->st.reconnects++;
@@ -346,12 +383,15 @@ int rbd_apply_process(struct rbd_apply *a)
 	pthread_mutex_unlock(&a->lock);
 	for (; r; r = next) {
 		next = r->qnext;
+		free(r->aio);
+		r->aio = NULL;
 		a->st.inflight--;
 		if (r->rc < 0)
 			rec_failed(a, r, r->rc);
 		else
 			rec_finished(a, r);
 	}
+	ra_stuck_check(a);
 	if (a->need_reconnect)
 		reconnect(a);
 	retry_due(a);
@@ -456,7 +496,9 @@ void rbd_apply_close(struct rbd_apply *a)
 		ra_log(a, LOG_ERR, "closing with %u aio still outstanding", a->st.inflight);
 		return;
 	}
-	rbd_apply_conn_close(&a->conn);
+	if (rbd_apply_conn_close_bounded(&a->conn, a->opts.op_timeout_s) < 0)
+		ra_log(a, LOG_WARNING, "the session did not close in %u s: left behind",
+		       a->opts.op_timeout_s);
 	for (r = a->head; r; r = next) {
 		next = r->next;
 		rec_free(r);
@@ -626,15 +668,22 @@ int rbd_apply_fd(const struct rbd_apply *a)
 
 int rbd_apply_next_timeout_ms(const struct rbd_apply *a)
 {
-	uint64_t next = UINT64_MAX, now = now_ms();
+	uint64_t next = UINT64_MAX, now = ra_now_ms();
 	const struct ra_rec *r;
 
-	if (a->need_reconnect && !a->st.inflight)
+	if (a->need_reconnect) {
 		next = a->reconnect_at_ms;
-	else if (a->nretry)
-		for (r = a->head; r; r = r->next)
-			if (r->state == RS_RETRY && r->retry_at_ms < next)
-				next = r->retry_at_ms;
+		/* aio still held: they count as stuck from then on */
+		if (a->st.inflight && next < a->need_reconnect_since_ms + ra_stuck_ms(a))
+			next = a->need_reconnect_since_ms + ra_stuck_ms(a);
+	} else {
+		if (a->st.inflight)
+			next = a->stuck_check_at_ms;
+		if (a->nretry)
+			for (r = a->head; r; r = r->next)
+				if (r->state == RS_RETRY && r->retry_at_ms < next)
+					next = r->retry_at_ms;
+	}
 	if (next == UINT64_MAX)
 		return -1;
 	return next <= now ? 0 : (int)(next - now);
@@ -654,11 +703,11 @@ int rbd_apply_wait(struct rbd_apply *a, int timeout_ms)
 
 int rbd_apply_drain(struct rbd_apply *a, int timeout_ms)
 {
-	uint64_t end = now_ms() + (timeout_ms < 0 ? 0 : (uint64_t)timeout_ms);
+	uint64_t end = ra_now_ms() + (timeout_ms < 0 ? 0 : (uint64_t)timeout_ms);
 
 	rbd_apply_process(a);
 	while (a->st.queued) {
-		uint64_t now = now_ms();
+		uint64_t now = ra_now_ms();
 
 		if (timeout_ms >= 0 && now >= end)
 			return -ETIMEDOUT;

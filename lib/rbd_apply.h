@@ -29,6 +29,11 @@
  * Failed aio (timeouts, ENOTCONN, blocklisting, ...) is retried with
  * exponential backoff, in place: a record is never dropped, and nothing that
  * depends on it overtakes it. Blocklisting/ENOTCONN reconnect the client.
+ * An aio that librbd has not completed after stuck_ms (librbd can
+ * hold one forever, e.g. queued behind an exclusive lock its blocklisted
+ * client will never get) is given up: the engine opens a new session,
+ * blocklists the old one so none of its writes can still land, and issues
+ * the record again there.
  *
  * Threading: librbd completes aio in its own threads; those only queue the
  * result and wake rbd_apply_fd(). Every state change, every callback and
@@ -69,6 +74,7 @@ struct rbd_apply_opts {
 	size_t max_bytes;		/* payload bytes held; 0: 16 MiB (bounds RSS) */
 	unsigned int retry_min_ms;	/* first retry delay; 0 and retry_max_ms 0: 50 */
 	unsigned int retry_max_ms;	/* backoff cap; 0: 5000 */
+	unsigned int stuck_ms;		/* aio held longer is given up; 0: 3 op timeouts */
 	/*
 	 * Break (and fence) an exclusive lock left by a previous writer at open
 	 * and reconnect, instead of waiting ~30 s for its watch to expire. Set
@@ -95,6 +101,7 @@ struct rbd_apply_stats {
 	size_t bytes;		/* payload bytes held */
 	uint64_t applied_ops, applied_bytes;
 	uint64_t retries, reconnects;
+	uint64_t abandoned;	/* aio librbd never completed, redone on a new session */
 	int last_error;		/* last aio error (-errno), 0 if none yet */
 	int stalled;		/* a record is waiting for its retry */
 	int durable_on_completion;	/* cache off: durable_cb without barriers */

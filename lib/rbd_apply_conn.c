@@ -4,10 +4,12 @@
 #include "rbd_apply.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 
 static const char *conf_name(const struct rbd_apply_opts *o)
 {
@@ -211,4 +213,84 @@ void rbd_apply_conn_close(struct rbd_apply_conn *c)
 	rados_ioctx_destroy(c->io);
 	rados_shutdown(c->cluster);
 	memset(c, 0, sizeof(*c));
+}
+
+static void *close_thread(void *arg)
+{
+	struct rbd_apply_conn *c = arg;
+
+	rbd_apply_conn_close(c);
+	free(c);
+	return NULL;
+}
+
+/* A heap copy of @c closed by a new thread; @c is reset. NULL thread: none. */
+static int close_in_thread(struct rbd_apply_conn *c, pthread_t *th, int detached)
+{
+	struct rbd_apply_conn *copy = malloc(sizeof(*copy));
+	pthread_attr_t attr;
+	int ret;
+
+	if (!copy)
+		return -ENOMEM;
+	*copy = *c;
+	pthread_attr_init(&attr);
+	if (detached)
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	ret = pthread_create(th, &attr, close_thread, copy);
+	pthread_attr_destroy(&attr);
+	if (ret) {
+		free(copy);
+		return -ret;
+	}
+	memset(c, 0, sizeof(*c));
+	return 0;
+}
+
+int rbd_apply_conn_close_bounded(struct rbd_apply_conn *c, unsigned int timeout_s)
+{
+	struct timespec end;
+	pthread_t th;
+
+	if (!c->open)
+		return 0;
+	if (close_in_thread(c, &th, 0) < 0) {
+		rbd_apply_conn_close(c);	/* no thread: in this one */
+		return 0;
+	}
+	clock_gettime(CLOCK_REALTIME, &end);
+	end.tv_sec += timeout_s ? timeout_s : 30;
+	if (pthread_timedjoin_np(th, NULL, &end) == 0)
+		return 0;
+	pthread_detach(th);
+	return -ETIMEDOUT;
+}
+
+void rbd_apply_conn_close_detached(struct rbd_apply_conn *c)
+{
+	pthread_t th;
+
+	if (c->open && close_in_thread(c, &th, 1) < 0)
+		memset(c, 0, sizeof(*c));	/* no thread: leak it, never block */
+}
+
+int rbd_apply_conn_fence(struct rbd_apply_conn *by, struct rbd_apply_conn *old,
+			 char *err, size_t errlen)
+{
+	char *addr = NULL;
+	int ret;
+
+	ret = rados_getaddrs(old->cluster, &addr);
+	if (ret < 0 || !addr) {
+		snprintf(err, errlen, "cannot read the address of the old session: %s",
+			 strerror(ret < 0 ? -ret : EINVAL));
+		return ret < 0 ? ret : -EINVAL;
+	}
+	ret = rados_blocklist_add(by->cluster, addr, 0);
+	if (ret < 0)
+		snprintf(err, errlen, "cannot blocklist the old session %s: %s%s", addr,
+			 strerror(-ret), ret == -EACCES || ret == -EPERM ?
+			 " (give the client the mon cap 'profile rbd')" : "");
+	free(addr);
+	return ret;
 }

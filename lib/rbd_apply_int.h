@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * rbd_apply_int.h - internals shared by rbd_apply.c (engine: submit, aio,
- * completion, retry, reconnect) and rbd_apply_deps.c (who waits for whom).
- * Not for users of the engine.
+ * completion, retry, reconnect), rbd_apply_deps.c (who waits for whom) and
+ * rbd_apply_stuck.c (aio that librbd never completes). Not for users of
+ * the engine.
  */
 #ifndef CDP_RBD_APPLY_INT_H
 #define CDP_RBD_APPLY_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include "rbd_apply.h"
 #include "rbd_apply_conn.h"
@@ -18,6 +20,21 @@ enum ra_state {
 	RS_INFLIGHT,	/* aio outstanding */
 	RS_RETRY,	/* failed; starts again at retry_at_ms */
 	RS_DONE,	/* applied; retired once everything before it is */
+};
+
+/*
+ * One aio handed to librbd: the completion's argument. Between the record
+ * and librbd's callback, so that the engine can give up on an aio librbd
+ * never completes (rbd_apply_stuck.c) without the late callback touching a
+ * record that is gone by then. state: AIO_PENDING until the first of
+ * "callback ran" (AIO_DONE) and "engine gave up" (AIO_ABANDONED) swaps it.
+ */
+enum { AIO_PENDING, AIO_DONE, AIO_ABANDONED };
+
+struct ra_aio {
+	atomic_int state;
+	struct ra_rec *r;	/* AIO_PENDING/AIO_DONE: the record */
+	char *orphan_buf;	/* AIO_ABANDONED: the payload librbd may still read */
 };
 
 /* Engine-internal ops beyond the uapi's enum cdp_rec_op. */
@@ -32,6 +49,8 @@ struct ra_rec {
 	uint8_t op;
 	uint32_t flags;
 	char *buf;			/* WRITE payload (our copy) */
+	struct ra_aio *aio;		/* RS_INFLIGHT with an aio: its ticket */
+	uint64_t started_ms;		/* RS_INFLIGHT since */
 	char *snap_name;
 	int protect;
 	enum ra_state state;
@@ -60,6 +79,8 @@ struct rbd_apply {
 	int have_seq;
 	unsigned int nretry;		/* records in RS_RETRY */
 	int need_reconnect;
+	uint64_t need_reconnect_since_ms;
+	uint64_t stuck_check_at_ms;	/* next look for a stuck aio */
 	int closing;			/* rbd_apply_close(): start nothing new */
 	unsigned int reconnect_attempts;
 	uint64_t reconnect_at_ms;
@@ -73,5 +94,16 @@ void ra_ready_push(struct rbd_apply *a, struct ra_rec *r);
 void ra_ready_push_front(struct rbd_apply *a, struct ra_rec *r);
 struct ra_rec *ra_ready_pop(struct rbd_apply *a);
 int ra_is_barrier(const struct ra_rec *r);
+
+/* rbd_apply.c */
+uint64_t ra_now_ms(void);
+void ra_log(struct rbd_apply *a, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void ra_want_reconnect(struct rbd_apply *a);
+
+/* rbd_apply_stuck.c */
+uint64_t ra_stuck_ms(const struct rbd_apply *a);
+void ra_stuck_check(struct rbd_apply *a);
+int ra_stuck_rescue(struct rbd_apply *a);
 
 #endif /* CDP_RBD_APPLY_INT_H */

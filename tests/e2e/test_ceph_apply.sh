@@ -5,6 +5,9 @@
 # file; the image read back must equal the reference. Then the same with
 # the OSD stopped (SIGTERM) and killed (SIGKILL) mid-stream, and with the
 # client blocklisted mid-stream: the engine retries/reconnects and ends equal.
+# Then aio that librbd holds without end (another client keeps the image's
+# exclusive lock by hand): the engine gives them up, fences its old session
+# and issues them again until the lock comes free, and ends equal.
 # Last, the writer is SIGKILLed mid-stream and a new one takes over the
 # image lock at once and replays the stream (as cdpd after a crash).
 # timeout: 300
@@ -23,7 +26,7 @@ if [ ! -x "$TOOL" ]; then
 fi
 TMP=$(mktemp -d /tmp/cdptest.XXXXXX)
 trap 'ceph_cleanup; rm -rf "$TMP"' EXIT
-tap_plan 8
+tap_plan 9
 
 if ! ceph_start 2> "$TMP/start.err"; then
 	tap_fail "sandbox starts"; tap_diag "$(cat "$TMP/start.err")"; tap_done
@@ -97,6 +100,24 @@ blocklist_client() {
 outage blocklist 4 blocklist_client
 grep -q 'reconnects [1-9]' "$TMP/blocklist.out" 2>/dev/null ||
 	tap_diag "blocklist: no reconnect seen: $(cat "$TMP/blocklist.out" 2>/dev/null)"
+
+# --- aio held inside librbd --------------------------------------------------
+rbd create --size 64M rbd/held
+"$TOOL" hold-lock --image held --seconds 10 > "$TMP/hold.out" 2>&1 &
+hpid=$!
+t=0
+until grep -q locked "$TMP/hold.out" || ((t++ >= 300)); do sleep 0.1; done
+t0=$SECONDS
+if timeout 120 "$TOOL" stream --image held --ref "$TMP/held.ref" --seed 6 --records 300 --qd 16 \
+	--timeout 5 --stuck-ms 3000 > "$TMP/held.out" 2> "$TMP/held.err" &&
+   image_equals held "$TMP/held.ref" && ! grep -q 'abandoned 0 ' "$TMP/held.out" &&
+   grep -q 'old session fenced' "$TMP/held.err"; then
+	tap_ok "aio held by librbd: given up, old session fenced, ends equal ($((SECONDS - t0)) s; $(cat "$TMP/held.out"))"
+else
+	tap_fail "aio held by librbd: given up, old session fenced, ends equal ($((SECONDS - t0)) s)"
+	tap_diag "$(cat "$TMP/hold.out" "$TMP/held.out"; grep rbd_apply "$TMP/held.err" | tail -20)"
+fi
+wait $hpid
 
 # --- writer killed; the next one fences it and replays ----------------------
 rbd create --size 64M rbd/takeover

@@ -15,8 +15,14 @@
  *       Drain a prepared backlog of writes (like `rbd bench --io-type
  *       write`) and print "ops/s" and "bytes/s" on stdout.
  *
+ *   rbd-apply-stream hold-lock --image NAME --seconds S [common]
+ *       Take the image's exclusive lock by hand (rbd_lock_acquire: librbd
+ *       does not hand it over on request), print "locked", hold it S
+ *       seconds, release it. Another writer's aio then wait inside librbd
+ *       for as long: the engine's stuck-aio rescue is tested with it.
+ *
  *   common: [--conf F] [--keyring F] [--id ID] [--pool P] [--qd N]
- *           [--timeout S] [--queued N] [--take-over]
+ *           [--timeout S] [--queued N] [--take-over] [--stuck-ms N]
  *
  * Exit 0 when everything was applied and reported durable, 1 otherwise.
  */
@@ -25,6 +31,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <rbd/librbd.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,9 +226,10 @@ static int run_stream(struct rbd_apply *a, struct args *g, struct cb_state *cs)
 	}
 	rbd_apply_get_stats(a, &st);
 	printf("records %llu durable_seq %llu submitted_seq %llu retries %llu reconnects %llu "
-	       "snaps %d durable_on_completion %d seconds %.1f\n", (unsigned long long)n,
-	       (unsigned long long)st.durable_seq, (unsigned long long)st.submitted_seq,
-	       (unsigned long long)st.retries, (unsigned long long)st.reconnects,
+	       "abandoned %llu snaps %d durable_on_completion %d seconds %.1f\n",
+	       (unsigned long long)n, (unsigned long long)st.durable_seq,
+	       (unsigned long long)st.submitted_seq, (unsigned long long)st.retries,
+	       (unsigned long long)st.reconnects, (unsigned long long)st.abandoned,
 	       cs->snaps_ok, st.durable_on_completion, now_s() - t0);
 	if (!ret && (st.durable_seq != st.submitted_seq || cs->bad_order ||
 		     cs->snaps_failed || (g->snap_at && g->snap_at <= n && !cs->snaps_ok))) {
@@ -273,6 +281,39 @@ static int run_bench(struct rbd_apply *a, struct args *g)
 	return 0;
 }
 
+/* hold-lock: a second client that keeps the exclusive lock for a while. */
+static int run_hold_lock(const struct args *g)
+{
+	rados_t cl;
+	rados_ioctx_t io;
+	rbd_image_t img;
+	int ret;
+
+	if (rados_create2(&cl, "ceph", "client.admin", 0) < 0)
+		return 1;
+	rados_conf_read_file(cl, g->o.conf);
+	rados_conf_parse_env(cl, NULL);
+	ret = rados_connect(cl);
+	if (!ret)
+		ret = rados_ioctx_create(cl, g->o.pool ? g->o.pool : "rbd", &io);
+	if (!ret)
+		ret = rbd_open(io, g->o.image, &img, NULL);
+	if (!ret)
+		ret = rbd_lock_acquire(img, RBD_LOCK_MODE_EXCLUSIVE);
+	if (ret < 0) {
+		fprintf(stderr, "hold-lock: %s\n", strerror(-ret));
+		return 1;
+	}
+	printf("locked\n");
+	fflush(stdout);
+	sleep(g->seconds);
+	ret = rbd_lock_release(img);
+	rbd_close(img);
+	rados_ioctx_destroy(io);
+	rados_shutdown(cl);
+	return ret < 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -280,8 +321,9 @@ static void usage(void)
 		"                        [--seconds S] [--max-io B] [--snap-at N] [common]\n"
 		"       rbd-apply-stream bench --image NAME [--io-size B] [--total B]\n"
 		"                        [--pattern seq|rand] [common]\n"
+		"       rbd-apply-stream hold-lock --image NAME --seconds S [common]\n"
 		"common: [--conf F] [--keyring F] [--id ID] [--pool P] [--qd N] [--timeout S]\n"
-		"        [--queued N] [--take-over]\n");
+		"        [--queued N] [--take-over] [--stuck-ms N]\n");
 	exit(2);
 }
 
@@ -318,7 +360,7 @@ static void parse(int argc, char **argv, struct args *g)
 		{ "seed", 1, 0, 's' }, { "records", 1, 0, 'n' }, { "seconds", 1, 0, 'S' },
 		{ "max-io", 1, 0, 'M' }, { "snap-at", 1, 0, 'a' }, { "io-size", 1, 0, 'b' },
 		{ "total", 1, 0, 'T' }, { "pattern", 1, 0, 'P' }, { "take-over", 0, 0, 'o' },
-		{ 0, 0, 0, 0 },
+		{ "stuck-ms", 1, 0, 'u' }, { 0, 0, 0, 0 },
 	};
 	int c;
 
@@ -346,10 +388,12 @@ static void parse(int argc, char **argv, struct args *g)
 		case 'T': g->total = size_arg(optarg, "--total"); break;
 		case 'P': g->rand_pattern = !strcmp(optarg, "rand"); break;
 		case 'o': g->o.take_over_lock = 1; break;
+		case 'u': g->o.stuck_ms = num(optarg, "--stuck-ms"); break;
 		default: usage();
 		}
 	}
-	if (!g->o.image || (strcmp(g->mode, "stream") && strcmp(g->mode, "bench")) ||
+	if (!g->o.image ||
+	    (strcmp(g->mode, "stream") && strcmp(g->mode, "bench") && strcmp(g->mode, "hold-lock")) ||
 	    (!strcmp(g->mode, "stream") && !g->ref))
 		usage();
 	if (g->max_io < 512 || g->max_io % 512 || g->io_size < 512 || g->io_size % 512) {
@@ -370,6 +414,8 @@ int main(int argc, char **argv)
 	int ret;
 
 	parse(argc, argv, &g);
+	if (!strcmp(g.mode, "hold-lock"))
+		return run_hold_lock(&g);
 	g.o.durable_cb = on_durable;
 	g.o.snap_cb = on_snap;
 	g.o.log_cb = on_log;

@@ -6,7 +6,7 @@
  * completes the issued ops in the order it wants, with the result it wants.
  * The real thing runs against a Ceph sandbox in tests/e2e/test_ceph_apply.sh.
  */
-// wrap: rados_create2 rados_conf_read_file rados_conf_parse_env rados_conf_set rados_connect rados_shutdown rados_ioctx_create rados_ioctx_destroy rbd_open rbd_close rbd_get_size rbd_aio_create_completion rbd_aio_get_return_value rbd_aio_release rbd_aio_write2 rbd_aio_discard rbd_aio_write_zeroes rbd_aio_flush rbd_snap_create2 rbd_snap_protect rbd_config_image_list rbd_config_image_list_cleanup rbd_lock_get_owners rbd_lock_get_owners_cleanup rbd_lock_break
+// wrap: rados_create2 rados_conf_read_file rados_conf_parse_env rados_conf_set rados_connect rados_shutdown rados_ioctx_create rados_ioctx_destroy rbd_open rbd_close rbd_get_size rbd_aio_create_completion rbd_aio_get_return_value rbd_aio_release rbd_aio_write2 rbd_aio_discard rbd_aio_write_zeroes rbd_aio_flush rbd_snap_create2 rbd_snap_protect rbd_config_image_list rbd_config_image_list_cleanup rbd_lock_get_owners rbd_lock_get_owners_cleanup rbd_lock_break rados_getaddrs rados_blocklist_add
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <rados/librados.h>
 #include <rbd/librbd.h>
@@ -53,6 +54,7 @@ static struct {
 	int cache_on;		/* effective rbd_cache reported for the image */
 	int lock_owners;	/* exclusive-lock owners reported at open */
 	int lock_breaks;
+	int blocklists, blocklist_rc;	/* fencing of a stuck session */
 	int fake;		/* address used as handle */
 } m;
 
@@ -69,7 +71,8 @@ int __wrap_rados_connect(rados_t c)
 	m.connects++;
 	return m.connect_rc;
 }
-void __wrap_rados_shutdown(rados_t c) { m.shutdowns++; }
+/* Atomic: a stuck session is closed by a thread of the engine's own. */
+void __wrap_rados_shutdown(rados_t c) { __atomic_fetch_add(&m.shutdowns, 1, __ATOMIC_SEQ_CST); }
 int __wrap_rados_ioctx_create(rados_t c, const char *p, rados_ioctx_t *io)
 {
 	*io = &m.fake;
@@ -195,6 +198,18 @@ int __wrap_rbd_lock_break(rbd_image_t img, rbd_lock_mode_t mode, const char *own
 	return 0;
 }
 
+int __wrap_rados_getaddrs(rados_t c, char **addrs)
+{
+	*addrs = strdup("127.0.0.1:0/4242");
+	return 0;
+}
+int __wrap_rados_blocklist_add(rados_t c, char *addr, uint32_t expire)
+{
+	assert_string_equal(addr, "127.0.0.1:0/4242");
+	m.blocklists++;
+	return m.blocklist_rc;
+}
+
 /*---------------------------------------------------------------------------
  * Test harness
  *-------------------------------------------------------------------------*/
@@ -238,6 +253,8 @@ static struct fixture *open_engine(unsigned int inflight, unsigned int queued, s
 	return open_engine_cache(inflight, queued, bytes, 1);
 }
 
+static unsigned int next_stuck_ms;	/* stuck_ms of the next engine opened */
+
 static struct fixture *open_engine_cache(unsigned int inflight, unsigned int queued,
 					 size_t bytes, int cache_on)
 {
@@ -245,6 +262,7 @@ static struct fixture *open_engine_cache(unsigned int inflight, unsigned int que
 	struct rbd_apply_opts o = {
 		.image = "img", .max_inflight = inflight, .max_queued = queued,
 		.max_bytes = bytes, .retry_min_ms = 0, .retry_max_ms = 1,
+		.stuck_ms = next_stuck_ms,
 		.durable_cb = on_durable, .snap_cb = on_snap, .log_cb = on_log, .cb_arg = f,
 	};
 	char err[256];
@@ -521,6 +539,89 @@ static void test_blocklisted_reconnects_after_inflight_ends(void **state)
 	assert_int_equal(m.nops, 4);		/* 1 again, and 3 */
 	assert_int_equal(m.ops[2].off, 0);
 	assert_int_equal(m.ops[3].off, 1 << 20);
+	close_engine(f);
+}
+
+/* Run the engine for @ms as its owner would. */
+static void run_for(struct fixture *f, int ms)
+{
+	int i;
+
+	for (i = 0; i < ms / 10; i++)
+		rbd_apply_wait(f->a, 10);
+}
+
+/* The closing thread of a given-up session has run (or 1 s passed). */
+static void wait_shutdowns(int n)
+{
+	int i;
+
+	for (i = 0; i < 100 && __atomic_load_n(&m.shutdowns, __ATOMIC_SEQ_CST) < n; i++)
+		usleep(10000);
+}
+
+static void test_stuck_aio_redone_on_fenced_session(void **state)
+{
+	struct fixture *f;
+	struct rbd_apply_stats st;
+
+	int i;
+
+	next_stuck_ms = 300;
+	f = open_engine(0, 0, 0);
+	next_stuck_ms = 0;
+	payload[0] = 'x';
+	W(f, 1, 0, 4096);
+	W(f, 2, 65536, 4096);
+	complete(f, 0, 0);
+	run_for(f, 50);
+	assert_int_equal(m.connects, 1);	/* not yet stuck */
+	for (i = 0; i < 200 && m.connects < 2; i++)
+		rbd_apply_wait(f->a, 10);
+	assert_int_equal(m.connects, 2);	/* a new session */
+	assert_int_equal(m.blocklists, 1);	/* the old one fenced first */
+	assert_int_equal(m.nops, 3);		/* 2 issued again */
+	assert_int_equal(m.ops[2].off, 65536);
+	assert_ptr_not_equal(m.ops[2].data, m.ops[1].data);	/* librbd may still read the old */
+	assert_int_equal(m.ops[2].first, 'x');
+	rbd_apply_get_stats(f->a, &st);
+	assert_int_equal(st.abandoned, 1);
+	assert_int_equal(st.reconnects, 1);
+	assert_int_equal(st.inflight, 1);
+	complete(f, 1, -ESHUTDOWN);		/* the late one: only frees (ASan/valgrind) */
+	rbd_apply_get_stats(f->a, &st);
+	assert_int_equal(st.inflight, 1);
+	assert_int_equal(st.retries, 0);
+	complete(f, 2, 0);
+	assert_int_equal(rbd_apply_sync(f->a), 0);
+	complete(f, 3, 0);
+	assert_int_equal(rbd_apply_durable_seq(f->a), 2);
+	wait_shutdowns(1);
+	assert_int_equal(m.shutdowns, 1);	/* the old session was closed, in a thread */
+	close_engine(f);
+}
+
+static void test_stuck_aio_unfenced_keeps_waiting(void **state)
+{
+	struct fixture *f;
+	struct rbd_apply_stats st;
+
+	next_stuck_ms = 100;
+	f = open_engine(0, 0, 0);
+	next_stuck_ms = 0;
+	m.blocklist_rc = -EACCES;		/* no mon cap to blocklist */
+	W(f, 1, 0, 4096);
+	run_for(f, 250);
+	assert_true(m.blocklists >= 1);
+	assert_int_equal(m.nops, 1);		/* never issued twice unfenced */
+	rbd_apply_get_stats(f->a, &st);
+	assert_int_equal(st.abandoned, 0);
+	assert_int_equal(st.inflight, 1);
+	complete(f, 0, 0);			/* librbd does finish it, late */
+	run_for(f, 50);				/* the reconnect, past its backoff */
+	assert_int_equal(rbd_apply_sync(f->a), 0);
+	complete(f, 1, 0);
+	assert_int_equal(rbd_apply_durable_seq(f->a), 1);
 	close_engine(f);
 }
 
@@ -880,6 +981,8 @@ int main(void)
 		cmocka_unit_test(test_ops_map_to_librbd_calls),
 		cmocka_unit_test(test_failure_retried_in_place),
 		cmocka_unit_test(test_blocklisted_reconnects_after_inflight_ends),
+		cmocka_unit_test(test_stuck_aio_redone_on_fenced_session),
+		cmocka_unit_test(test_stuck_aio_unfenced_keeps_waiting),
 		cmocka_unit_test(test_reconnect_failure_backs_off),
 		cmocka_unit_test(test_immediate_submit_error_is_retried),
 		cmocka_unit_test(test_window_full_gives_eagain),
