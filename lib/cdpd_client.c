@@ -58,15 +58,25 @@ int cdpd_recv(int fd, char *buf, size_t len, int timeout_ms)
 		left = timeout_ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
 		if (timeout_ms >= 0 && left <= 0)
 			return -ETIMEDOUT;
+		ssize_t got;
+		char *nl;
+		size_t take;
+
 		if (poll(&p, 1, timeout_ms < 0 ? -1 : (int)left) <= 0)
 			continue;
-		if (read(fd, buf + n, 1) != 1)
+		/* Peek, then take up to the newline only: the next line stays queued. */
+		got = recv(fd, buf + n, len - 1 - n, MSG_PEEK);
+		if (got <= 0)
 			return -EPIPE;
-		if (buf[n] == '\n') {
-			buf[n] = '\0';
+		nl = memchr(buf + n, '\n', got);
+		take = nl ? (size_t)(nl - (buf + n)) + 1 : (size_t)got;
+		if (recv(fd, buf + n, take, 0) != (ssize_t)take)
+			return -EPIPE;
+		n += take;
+		if (nl) {
+			buf[n - 1] = '\0';
 			return 0;
 		}
-		n++;
 	}
 	return -EMSGSIZE;
 }

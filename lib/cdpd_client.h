@@ -13,7 +13,11 @@
 /* Connected socket fd, or -errno with a message naming the fix. */
 int cdpd_connect(const struct cdp_config *cfg, char *err, size_t errlen);
 int cdpd_send(int fd, const char *line);
-/* One line (without '\n') within @timeout_ms: 0, -ETIMEDOUT, -EPIPE. */
+/*
+ * One line (without '\n') within @timeout_ms: 0, -ETIMEDOUT, -EPIPE, or
+ * -EMSGSIZE (longer than @len). Bytes after the line stay queued for the
+ * next call; after an error the framing is lost: close the connection.
+ */
 int cdpd_recv(int fd, char *buf, size_t len, int timeout_ms);
 
 struct cdpd_volstat {
