@@ -116,6 +116,17 @@ out=$(rbd --conf "$CC" --keyring "$KR" bench --rbd_cache=false --io-type write -
 rb=$(awk '/^elapsed:/ {for (i = 1; i < NF; i++) {if ($i == "ops:") o = $(i + 1); if ($i == "ops/sec:") r = $(i + 1)}; printf "%.2f", o / r}' <<< "$out")
 echo "# rbd bench: $(grep '^elapsed:' <<< "$out")"
 echo "# cpu during rbd bench: before [$c0] after [$(cpu_line)]"
+# The same through fio's rbd engine (librbd's C API, like the engine, so
+# librados computes the crc32c of every payload; rbd bench writes one
+# bufferlist over and over and librados caches its crc32c): the
+# like-for-like ingest of fresh data. Client cache off as above.
+{ cat "$CC"; printf '\n[client]\nkeyring = %s\nrbd_cache = false\n' "$KR"; } > "$W/fio-ceph.conf"
+c0=$(cpu_line)
+fr=$(CEPH_CONF="$W/fio-ceph.conf" fio --name=f --ioengine=rbd --clientname=admin --pool=rbd \
+	--rbdname=basync --rw=randwrite --bs=64k --iodepth=32 --size=128M --io_size=48M \
+	--output-format=json 2>/dev/null |
+	python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]["write"]; print("%.2f" % (j["runtime"] / 1000))')
+echo "# fio rbd 64K: ${fr:-failed} s; cpu before [$c0] after [$(cpu_line)]"
 # the apply engine alone (no FETCH), same sizes: where cdpd's time goes
 c0=$(cpu_line)
 echo "# engine alone: $("$CDP_TOP/tests/tools/rbd-apply-stream" bench --conf "$CC" --keyring "$KR" \
@@ -124,7 +135,7 @@ echo "# cpu during engine alone: before [$c0] after [$(cpu_line)]"
 tail -n 5 "$W/cdpd.log" | sed 's/^/# cdpd: /'
 # cdpd -v: where its time went during the drain (5 s windows that saw records)
 awk -v t0="$t0" '$1 + 0 >= t0 + 0 && /basync: pipeline/ && !/ 0 records/' "$W/cdpd.log" | sed 's/^/# cdpd -v: /'
-bench "apply_64k cdpd_s $(awk -v a="$tatt" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') cdpd_start_s $(awk -v a="$t0" -v b="$tatt" 'BEGIN {printf "%.2f", b - a}') rbd_bench_s $rb"
+bench "apply_64k cdpd_s $(awk -v a="$tatt" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') cdpd_start_s $(awk -v a="$t0" -v b="$tatt" 'BEGIN {printf "%.2f", b - a}') rbd_bench_s $rb fio_rbd_s ${fr:-0}"
 
 # 3. RPO: steady 16K writes at half of the cluster's ingest, as rbd bench
 #    measures it for that workload: 16K random writes, 32 threads (64K

@@ -37,6 +37,9 @@ for line in sys.stdin:
         c, r = float(kv["cdpd_s"]), float(kv["rbd_bench_s"])
         print("apply 48 MiB of 64K writes: cdpd %.2f s (+%s s connect/attach), rbd bench %.2f s: rate %.2fx (goal >= 0.90x)"
               % (c, kv.get("cdpd_start_s", "?"), r, r / c))
+        f = float(kv.get("fio_rbd_s", 0))
+        if f > 0:
+            print("  like for like (fresh data, crc32c computed per write): fio rbd engine %.2f s: cdpd rate %.2fx" % (f, f / c))
     elif name == "rpo_async":
         lags = rpo(samples)
         if lags:
