@@ -44,10 +44,11 @@ for line in sys.stdin:
         lags = rpo(samples)
         if lags:
             p99 = lags[min(len(lags) - 1, int(len(lags) * 0.99))]
-            print("async RPO at %s IOPS of 16K (half the cluster's 16K ingest, %.1f MB/s; 64K: %.1f MB/s): "
-                  "lag p99 %.2f s, max %.2f s, mean %.2f s over %d samples (goal p99 <= 1 s)"
+            print("async RPO at %s IOPS of 16K (half the cluster's 16K ingest of fresh data, fio rbd %.1f MB/s; "
+                  "rbd bench 16K %.1f MB/s, 64K %.1f MB/s): lag p99 %.2f s, max %.2f s, mean %.2f s over %d samples "
+                  "(goal p99 <= 1 s)"
                   % (kv["load_iops"], float(kv["ingest_Bps"]) / 1e6,
-                     float(kv.get("ingest64k_Bps", 0)) / 1e6, p99, lags[-1],
-                     sum(lags) / len(lags), len(lags)))
+                     float(kv.get("rbd_bench16k_Bps", 0)) / 1e6, float(kv.get("rbd_bench64k_Bps", 0)) / 1e6,
+                     p99, lags[-1], sum(lags) / len(lags), len(lags)))
     elif name == "cdpd_rss_kib":
         print("cdpd peak RSS %d MiB with queue_mb %s (goal <= queue + 64 MiB)" % (int(w[1]) // 1024, w[3] if len(w) > 3 else "?"))
