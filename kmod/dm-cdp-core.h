@@ -85,6 +85,7 @@ struct cdp {
 	unsigned int sync_timeout_ms;
 	bool timeout_error;		/* on_sync_timeout error */
 	unsigned int resync_mbps;	/* 0: unlimited */
+	unsigned int resync_min_mbps;	/* while writes come in; 0: resync_mbps */
 	unsigned int opt_mask;		/* which options the table gave */
 
 	sector_t origin_sectors;	/* ti->len */
@@ -131,8 +132,11 @@ struct cdp {
 	unsigned int pool_total, pool_free;
 	unsigned int resync_inflight;
 	u32 resync_cursor;
-	unsigned long resync_window;	/* jiffies: rate window start */
-	u64 resync_window_bytes;
+	unsigned long resync_paid;	/* jiffies: resync debt paid up to */
+	u64 resync_debt;		/* bytes issued beyond the rate so far */
+	unsigned long busy_window;	/* jiffies: write-activity window start */
+	u64 busy_writes;		/* data_writes at busy_window */
+	bool busy;			/* writes in the last window */
 	u64 resynced;			/* regions emitted by resync */
 	u64 data_writes, dropped;
 	unsigned int sync_waiting;

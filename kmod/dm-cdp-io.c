@@ -478,22 +478,52 @@ static bool __resync_pick(struct cdp *cdp, u32 *region)
 	return false;
 }
 
+/* Lock held: did application writes come in during the last tick? */
+static bool __cdp_busy(struct cdp *cdp)
+{
+	unsigned long win = msecs_to_jiffies(CDP_TICK_MS);
+
+	if (time_after_eq(jiffies, cdp->busy_window + win)) {
+		cdp->busy = cdp->data_writes != cdp->busy_writes;
+		cdp->busy_writes = cdp->data_writes;
+		cdp->busy_window = jiffies;
+	}
+	return cdp->busy;
+}
+
+/*
+ * Lock held: may a resync read of @bytes start now? md's two speeds:
+ * while application writes come in, resync keeps to resync_min_mbps so it
+ * does not take the disk from them; idle, it runs up to resync_mbps (0:
+ * unlimited). A token bucket that may go into debt: reads start while
+ * the debt is below one tick's budget (the worker runs at least every
+ * tick), so a region larger than that still goes and the next waits until
+ * the rate has paid for it; the average holds for any region size.
+ */
 static bool __resync_throttled(struct cdp *cdp, u64 bytes)
 {
 	unsigned int mbps = READ_ONCE(cdp->resync_mbps);
-	unsigned long win = msecs_to_jiffies(CDP_TICK_MS);
+	unsigned int busy_mbps = READ_ONCE(cdp->resync_min_mbps);
+	unsigned long now = jiffies;
+	u64 paid;
 
-	if (!mbps)
+	if (__cdp_busy(cdp) && busy_mbps && (!mbps || busy_mbps < mbps))
+		mbps = busy_mbps;
+	if (!mbps) {
+		cdp->resync_debt = 0;
+		cdp->resync_paid = now;
 		return false;
-	if (time_after(jiffies, cdp->resync_window + win)) {
-		cdp->resync_window = jiffies;
-		cdp->resync_window_bytes = 0;
 	}
-	/* Let at least one region through per window. */
-	if (cdp->resync_window_bytes &&
-	    cdp->resync_window_bytes + bytes > ((u64)mbps << 20) * CDP_TICK_MS / 1000)
+	if (time_after(now, cdp->resync_paid)) {
+		/* 60 s pay off any debt one region can make; no u64 overflow */
+		paid = ((u64)mbps << 20) *
+		       jiffies_to_msecs(min(now - cdp->resync_paid, 60UL * HZ)) / 1000;
+		cdp->resync_debt = cdp->resync_debt > paid ? cdp->resync_debt - paid : 0;
+		cdp->resync_paid = now;
+	}
+	if (cdp->resync_debt >= ((u64)mbps << 20) * CDP_TICK_MS / 1000)
 		return true;
-	cdp->resync_window_bytes += bytes;
+	cdp->resync_debt += bytes;
 	return false;
 }
 

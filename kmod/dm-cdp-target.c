@@ -4,7 +4,8 @@
  *
  * Table: cdp <origin_dev> <meta_dev> <volume_id> [<#opts> <opt>...]
  * Options: sync | async, queue_mb <n>, region_kb <n>, sync_timeout_ms <n>,
- *          on_sync_timeout degrade|error, resync_mbps <n>
+ *          on_sync_timeout degrade|error, resync_mbps <n>, resync_min_mbps <n>
+ * (docs/dm-cdp.md)
  *
  * Every write is captured, in completion order, into a bounded queue that
  * a consumer drains over the generic netlink family "dm_cdp". The regions
@@ -27,11 +28,14 @@ enum {
 	OPT_TIMEOUT = 1 << 3,
 	OPT_ON_TIMEOUT = 1 << 4,
 	OPT_RESYNC = 1 << 5,
+	OPT_RESYNC_MIN = 1 << 6,
 };
 
 #define CDP_DEF_QUEUE_MB 32
 #define CDP_DEF_REGION_KB 1024
 #define CDP_DEF_SYNC_TIMEOUT_MS 5000
+#define CDP_DEF_RESYNC_MIN_MBPS 16
+#define CDP_MAX_MBPS 1000000
 
 static u64 cdp_next_instance;
 
@@ -127,17 +131,22 @@ static int parse_one_opt(struct cdp *cdp, struct dm_arg_set *as, char **error)
 	}
 	if (!strcasecmp(name, "resync_mbps")) {
 		r = opt_once(cdp, OPT_RESYNC, error);
-		return r ?: parse_uint(as, 0, 1000000, &cdp->resync_mbps, error,
+		return r ?: parse_uint(as, 0, CDP_MAX_MBPS, &cdp->resync_mbps, error,
 				       "resync_mbps needs a number from 0 (unlimited) to 1000000");
 	}
-	*error = "Unknown option (expected sync, async, queue_mb, region_kb, sync_timeout_ms, on_sync_timeout, resync_mbps)";
+	if (!strcasecmp(name, "resync_min_mbps")) {
+		r = opt_once(cdp, OPT_RESYNC_MIN, error);
+		return r ?: parse_uint(as, 0, CDP_MAX_MBPS, &cdp->resync_min_mbps, error,
+				       "resync_min_mbps needs a number from 0 (no limit while busy) to 1000000");
+	}
+	*error = "Unknown option (expected sync, async, queue_mb, region_kb, sync_timeout_ms, on_sync_timeout, resync_mbps, resync_min_mbps)";
 	return -EINVAL;
 }
 
 static int parse_options(struct cdp *cdp, struct dm_arg_set *as, char **error)
 {
 	static const struct dm_arg _args[] = {
-		{0, 11, "Invalid number of options (#opts must be 0 to 11 and match the words that follow)"},
+		{0, 13, "Invalid number of options (#opts must be 0 to 13 and match the words that follow)"},
 	};
 	unsigned int argc;
 	int r;
@@ -146,6 +155,7 @@ static int parse_options(struct cdp *cdp, struct dm_arg_set *as, char **error)
 	cdp->queue_mb = CDP_DEF_QUEUE_MB;
 	cdp->region_kb = CDP_DEF_REGION_KB;
 	cdp->sync_timeout_ms = CDP_DEF_SYNC_TIMEOUT_MS;
+	cdp->resync_min_mbps = CDP_DEF_RESYNC_MIN_MBPS;
 	if (!as->argc)
 		return 0;
 	r = dm_read_arg_group(_args, as, &argc, error);
@@ -180,13 +190,13 @@ static int check_opt_words(struct dm_arg_set *as, char **error)
 	unsigned int i, n, need = 0;
 	static const char * const with_value[] = {
 		"queue_mb", "region_kb", "sync_timeout_ms", "on_sync_timeout",
-		"resync_mbps",
+		"resync_mbps", "resync_min_mbps",
 	};
 
 	if (!as->argc)
 		return 0;
 	if (kstrtouint(as->argv[0], 10, &n) || n > as->argc - 1) {
-		*error = "Invalid number of options (#opts must be 0 to 11 and match the words that follow)";
+		*error = "Invalid number of options (#opts must be 0 to 13 and match the words that follow)";
 		return -EINVAL;
 	}
 	for (i = 1; i <= n; i++) {
@@ -512,11 +522,12 @@ static void cdp_status(struct dm_target *ti, status_type_t type,
 		       meta_err ? "meta_error" : "meta_ok");
 		break;
 	case STATUSTYPE_TABLE:
-		DMEMIT("%s %s %s 11 %s queue_mb %u region_kb %u sync_timeout_ms %u on_sync_timeout %s resync_mbps %u",
+		DMEMIT("%s %s %s 13 %s queue_mb %u region_kb %u sync_timeout_ms %u on_sync_timeout %s resync_mbps %u resync_min_mbps %u",
 		       cdp->origin->name, cdp->meta_dev->name, cdp->volume,
 		       cdp->mode == CDP_MODE_SYNC ? "sync" : "async",
 		       cdp->queue_mb, cdp->region_kb, cdp->sync_timeout_ms,
-		       cdp->timeout_error ? "error" : "degrade", cdp->resync_mbps);
+		       cdp->timeout_error ? "error" : "degrade", READ_ONCE(cdp->resync_mbps),
+		       READ_ONCE(cdp->resync_min_mbps));
 		break;
 	case STATUSTYPE_IMA:
 		DMEMIT_TARGET_NAME_VERSION(ti->type);
@@ -527,9 +538,25 @@ static void cdp_status(struct dm_target *ti, status_type_t type,
 	}
 }
 
+/* "resync_mbps <n>" / "resync_min_mbps <n>": the rates, without a reload. */
+static int cdp_message_rate(struct cdp *cdp, const char *name, const char *val,
+			    unsigned int *rate)
+{
+	unsigned int v;
+
+	if (kstrtouint(val, 10, &v) || v > CDP_MAX_MBPS) {
+		DMERR("%s: %s needs a number from 0 to %u", cdp->volume, name, CDP_MAX_MBPS);
+		return -EINVAL;
+	}
+	WRITE_ONCE(*rate, v);
+	cdp_kick(cdp);		/* a raised rate applies at once */
+	return 0;
+}
+
 /*
  * Messages: "resync" (resync every region), "mode sync", "mode async"
- * (also clears a degraded sync mode).
+ * (also clears a degraded sync mode), "resync_mbps <n>",
+ * "resync_min_mbps <n>".
  */
 static int cdp_message(struct dm_target *ti, unsigned int argc, char **argv,
 		       char *result, unsigned int maxlen)
@@ -561,7 +588,12 @@ static int cdp_message(struct dm_target *ti, unsigned int argc, char **argv,
 		WRITE_ONCE(cdp->degraded, false);
 		return 0;
 	}
-	DMERR("%s: unknown message (expected: resync | mode sync|async)", cdp->volume);
+	if (argc == 2 && !strcasecmp(argv[0], "resync_mbps"))
+		return cdp_message_rate(cdp, argv[0], argv[1], &cdp->resync_mbps);
+	if (argc == 2 && !strcasecmp(argv[0], "resync_min_mbps"))
+		return cdp_message_rate(cdp, argv[0], argv[1], &cdp->resync_min_mbps);
+	DMERR("%s: unknown message (expected: resync | mode sync|async | resync_mbps <n> | resync_min_mbps <n>)",
+	      cdp->volume);
 	return -EINVAL;
 }
 

@@ -47,7 +47,7 @@ bad "may only contain" 0 $SZ cdp $O $M "vol*"
 bad "Invalid number of options" 0 $SZ cdp $O $M v 1
 bad "Invalid number of options" 0 $SZ cdp $O $M v x
 bad "Invalid number of options" 0 $SZ cdp $O $M v -1 sync
-bad "Invalid number of options" 0 $SZ cdp $O $M v 12 sync sync sync sync sync sync sync sync sync sync sync sync
+bad "Invalid number of options" 0 $SZ cdp $O $M v 14 sync sync sync sync sync sync sync sync sync sync sync sync sync sync
 bad "Extra words" 0 $SZ cdp $O $M v 1 sync extra
 bad "missing its value" 0 $SZ cdp $O $M v 1 queue_mb
 bad "Extra words" 0 $SZ cdp $O $M v 2 queue_mb 8 sync
@@ -61,6 +61,8 @@ bad "sync_timeout_ms needs" 0 $SZ cdp $O $M v 2 sync_timeout_ms 0
 bad "sync_timeout_ms needs" 0 $SZ cdp $O $M v 2 sync_timeout_ms 99999999999
 bad "degrade or error" 0 $SZ cdp $O $M v 2 on_sync_timeout maybe
 bad "resync_mbps needs" 0 $SZ cdp $O $M v 2 resync_mbps -5
+bad "resync_min_mbps needs" 0 $SZ cdp $O $M v 2 resync_min_mbps -5
+bad "resync_min_mbps needs" 0 $SZ cdp $O $M v 2 resync_min_mbps 2000000
 bad "Unknown option" 0 $SZ cdp $O $M v 1 bogus
 bad "Option given twice" 0 $SZ cdp $O $M v 2 sync async
 bad "Option given twice" 0 $SZ cdp $O $M v 4 queue_mb 8 queue_mb 16

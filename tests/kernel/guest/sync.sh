@@ -1,10 +1,11 @@
 #!/bin/bash
 # Guest side of test_14_sync.sh: sync mode (latency includes the ack,
-# timeout -> degrade / error), table reload, MARK, dmsetup message.
+# timeout -> degrade / error), table reload, MARK, dmsetup message,
+# resync rates (resync_mbps idle, resync_min_mbps while writes come in).
 # Disks: vda origin (64M), vdb meta (4M), vdc replica (64M).
 . tests/lib/tap.sh
 . tests/kernel/guest/cdp-common.sh
-tap_plan 13
+tap_plan 19
 O=/dev/vda M=/dev/vdb R=/dev/vdc
 SZ=$(blockdev --getsz $O)
 cdp_load || tap_bail "module"
@@ -65,6 +66,41 @@ wait_for 60 resynced_ge $((before + 256))
 wait_for 60 state_is c5 replicating
 tap_check "message resync: all 256 regions resynced" test "$(cdp_status_word c5 9)" -ge $((before + 256))
 tap_check "unknown message rejected" bash -c "! dmsetup message c5 0 frobnicate 2>/dev/null"
+
+# Resync rates, md's two speeds: resync_mbps caps an idle volume's resync,
+# resync_min_mbps holds it while application writes come in.
+tap_check "table shows the default resync_min_mbps 16" bash -c "dmsetup table c5 | grep -q 'resync_min_mbps 16'"
+tap_check "message resync_mbps 8: in the table" bash -c \
+	"dmsetup message c5 0 resync_mbps 8 && dmsetup table c5 | grep -q 'resync_mbps 8 '"
+tap_check "bad rate messages rejected" bash -c \
+	"! dmsetup message c5 0 resync_mbps abc 2>/dev/null && ! dmsetup message c5 0 resync_min_mbps 2000000 2>/dev/null"
+before=$(cdp_status_word c5 9)
+t0=$(ms)
+dmsetup message c5 0 resync
+wait_for 60 resynced_ge $((before + 256))
+t1=$(ms)
+tap_check "resync_mbps 8, idle: 64 MiB take at least 6 s ($((t1 - t0)) ms)" test $((t1 - t0)) -ge 6000
+dmsetup message c5 0 resync_mbps 0
+dmsetup message c5 0 resync_min_mbps 2
+wait_for 60 state_is c5 replicating
+# a steady writer (each write waits for the 40 ms ack): always busy
+dd if=/dev/zero of=/dev/mapper/c5 bs=4k count=100000 seek=8192 oflag=direct status=none 2>/dev/null &
+WR=$!
+sleep 1
+before=$(cdp_status_word c5 9)
+dmsetup message c5 0 resync
+sleep 4
+busy_n=$(($(cdp_status_word c5 9) - before))
+kill $WR 2>/dev/null
+wait $WR 2>/dev/null
+t0=$(ms)
+wait_for 60 resynced_ge $((before + 256))
+t1=$(ms)
+tap_check "resync_min_mbps 2 under writes: 4 to 48 regions of 256 KiB in 4 s ($busy_n)" \
+	test "$busy_n" -ge 4 -a "$busy_n" -le 48
+tap_check "writer gone: the remaining regions resync unlimited ($((t1 - t0)) ms)" resynced_ge $((before + 256))
+dmsetup message c5 0 resync_min_mbps 16
+wait_for 60 state_is c5 replicating
 
 # Reload with on_sync_timeout error (the consumer re-attaches to the new instance).
 tap_check "table reload (suspend/load/resume) to on_sync_timeout error" bash -c \
