@@ -551,6 +551,22 @@ static void idle_wait(struct worker *w)
 	rbd_apply_process(w->ap);
 }
 
+/*
+ * The engine dropped a session whose client cache was on (an image or pool
+ * config override): what that cache held may be gone. Start over from the
+ * last ACK; the kernel redelivers everything after it.
+ */
+static int engine_lost(struct worker *w)
+{
+	struct rbd_apply_stats st;
+
+	rbd_apply_get_stats(w->ap, &st);
+	if (!st.lost)
+		return 0;
+	set_error(w->v, "the replica's client cache was on (rbd_cache overridden for the image or pool) and its session was lost: replaying from the last ACK");
+	return 1;
+}
+
 static int serve(struct worker *w)
 {
 	struct vol *v = w->v;
@@ -580,6 +596,8 @@ static int serve(struct worker *w)
 		pthread_mutex_unlock(&v->lock);
 		rbd_apply_process(w->ap);
 		ack_progress(w, count == 0);
+		if (engine_lost(w))
+			return -ESTALE;
 		if (cdp_mono() - w->last_list > (v->consistent ? 1.0 : 0.2)) {
 			refresh(w);
 			w->last_list = cdp_mono();

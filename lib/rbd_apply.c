@@ -235,6 +235,7 @@ static void rec_start(struct rbd_apply *a, struct ra_rec *r)
 		return;
 	}
 	r->aio->r = r;
+	r->aio->gen = a->gen;
 	ret = rbd_aio_create_completion(r->aio, aio_done_cb, &c);
 	if (ret < 0)
 		goto fail;
@@ -267,7 +268,7 @@ static void dispatch(struct rbd_apply *a)
 
 static void report_durable(struct rbd_apply *a, uint64_t seq)
 {
-	if (seq <= a->st.durable_seq)
+	if (seq <= a->st.durable_seq || a->lost)
 		return;
 	a->st.durable_seq = seq;
 	if (a->opts.durable_cb)
@@ -292,7 +293,7 @@ static void retire(struct rbd_apply *a)
 		else
 			a->tail = NULL;
 		a->st.queued--;
-		if (ra_is_barrier(r) || a->conn.cache_off)
+		if (ra_is_barrier(r) || a->cache_off)
 			upto = r->seq;
 		if (r->op == RA_OP_SNAP) {
 			report_durable(a, upto);
@@ -318,6 +319,25 @@ static void retry_due(struct rbd_apply *a)
 			ra_ready_push_front(a, r);
 		}
 	}
+}
+
+void ra_session_opened(struct rbd_apply *a)
+{
+	a->gen++;
+	a->cache_off = a->conn.cache_off;
+}
+
+/*
+ * Before a session goes: with its client cache on, writes it completed
+ * may sit unflushed in that cache, and they go with it (see lost).
+ */
+void ra_session_dropped(struct rbd_apply *a)
+{
+	if (a->cache_off || a->lost)
+		return;
+	a->lost = 1;
+	ra_log(a, LOG_ERR, "the dropped session had the client cache on: writes after seq %llu may be lost with it; reopen and redeliver from there",
+	       (unsigned long long)a->st.durable_seq);
 }
 
 void ra_want_reconnect(struct rbd_apply *a)
@@ -350,16 +370,23 @@ static void reconnect(struct rbd_apply *a)
 	} else {
 		ra_log(a, LOG_WARNING, "reconnecting to the cluster (attempt %u)",
 		       a->reconnect_attempts + 1);
+		if (a->conn.open)
+			ra_session_dropped(a);
 		if (rbd_apply_conn_close_bounded(&a->conn, a->opts.op_timeout_s) < 0)
 			ra_log(a, LOG_WARNING, "the old session did not close in %u s: left behind",
 			       a->opts.op_timeout_s);
 		ret = rbd_apply_conn_open(&a->conn, &a->opts, err, sizeof(err));
 		if (ret < 0)
 			ra_log(a, LOG_ERR, "%s", err);
+		else
+			ra_session_opened(a);
 	}
 	if (ret < 0) {
 		a->reconnect_attempts++;
 		a->reconnect_at_ms = ra_now_ms() + backoff_ms(a, a->reconnect_attempts);
+		/* a failed rescue (no fence) is not worth trying every few seconds */
+		if (a->st.inflight && a->reconnect_at_ms < now + ra_stuck_ms(a))
+			a->reconnect_at_ms = now + ra_stuck_ms(a);
 		return;
 	}
 	a->st.reconnects++;
@@ -382,12 +409,15 @@ int rbd_apply_process(struct rbd_apply *a)
 	a->done_head = a->done_tail = NULL;
 	pthread_mutex_unlock(&a->lock);
 	for (; r; r = next) {
+		/* an aio of a session already replaced: its end says nothing of this one */
+		int stale = r->aio && r->aio->gen != a->gen;
+
 		next = r->qnext;
 		free(r->aio);
 		r->aio = NULL;
 		a->st.inflight--;
 		if (r->rc < 0)
-			rec_failed(a, r, r->rc);
+			rec_failed(a, r, stale && needs_reconnect(r->rc) ? -EAGAIN : r->rc);
 		else
 			rec_finished(a, r);
 	}
@@ -465,6 +495,7 @@ int rbd_apply_open(const struct rbd_apply_opts *o, struct rbd_apply **out,
 	if (ret < 0)
 		goto out_efd;
 	a->st.image_size = a->conn.size;
+	ra_session_opened(a);
 	*out = a;
 	return 0;
 out_efd:
@@ -496,9 +527,12 @@ void rbd_apply_close(struct rbd_apply *a)
 		ra_log(a, LOG_ERR, "closing with %u aio still outstanding", a->st.inflight);
 		return;
 	}
-	if (rbd_apply_conn_close_bounded(&a->conn, a->opts.op_timeout_s) < 0)
-		ra_log(a, LOG_WARNING, "the session did not close in %u s: left behind",
+	if (rbd_apply_conn_close_bounded(&a->conn, a->opts.op_timeout_s) < 0) {
+		/* librbd may still call back into us: leaking beats a use-after-free */
+		ra_log(a, LOG_ERR, "the session did not close in %u s: left behind",
 		       a->opts.op_timeout_s);
+		return;
+	}
 	for (r = a->head; r; r = next) {
 		next = r->next;
 		rec_free(r);
@@ -525,7 +559,7 @@ static int validate(const struct rbd_apply *a, const struct rbd_apply_rec *rec)
 	case CDP_OP_WRITE_ZEROES:
 		if (!rec->length)
 			return -EINVAL;
-		if (rec->offset > a->conn.size || rec->length > a->conn.size - rec->offset)
+		if (rec->offset > a->st.image_size || rec->length > a->st.image_size - rec->offset)
 			return -ERANGE;
 		return 0;
 	}
@@ -565,7 +599,7 @@ static int submit(struct rbd_apply *a, const struct rbd_apply_rec *rec, void *ow
 {
 	uint64_t paylen = rec->op == CDP_OP_WRITE ? rec->length : 0;
 	struct ra_rec *r;
-	int ret = validate(a, rec);
+	int ret = a->lost ? -ESTALE : validate(a, rec);
 
 	if (!ret && owned && !paylen)
 		ret = -EINVAL;
@@ -623,6 +657,8 @@ static int submit_internal(struct rbd_apply *a, uint8_t op, const char *name, in
 	struct ra_rec *r;
 	int ret;
 
+	if (a->lost)
+		return -ESTALE;
 	if (a->st.queued >= a->opts.max_queued)
 		return -EAGAIN;
 	r = calloc(1, sizeof(*r));
@@ -655,7 +691,9 @@ int rbd_apply_sync(struct rbd_apply *a)
 	 * callers may call this on every idle tick without piling up flushes.
 	 * Without a client cache every record becomes durable as it completes
 	 * (and is reported then): a barrier would only stall the stream. */
-	if (!a->have_seq || a->conn.cache_off || a->st.durable_seq >= a->st.submitted_seq ||
+	if (a->lost)
+		return -ESTALE;
+	if (!a->have_seq || a->cache_off || a->st.durable_seq >= a->st.submitted_seq ||
 	    (a->tail && ra_is_barrier(a->tail) && a->tail->seq == a->st.submitted_seq))
 		return 0;
 	return submit_internal(a, RA_OP_SYNC, NULL, 0);
@@ -720,7 +758,8 @@ void rbd_apply_get_stats(const struct rbd_apply *a, struct rbd_apply_stats *st)
 {
 	*st = a->st;
 	st->stalled = a->nretry > 0 || a->need_reconnect;
-	st->durable_on_completion = a->conn.cache_off;
+	st->durable_on_completion = a->cache_off;
+	st->lost = a->lost;
 }
 
 uint64_t rbd_apply_durable_seq(const struct rbd_apply *a)

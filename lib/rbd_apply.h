@@ -105,6 +105,13 @@ struct rbd_apply_stats {
 	int last_error;		/* last aio error (-errno), 0 if none yet */
 	int stalled;		/* a record is waiting for its retry */
 	int durable_on_completion;	/* cache off: durable_cb without barriers */
+	/*
+	 * A session whose client cache was on (pool/image override) had to be
+	 * dropped: its unflushed writes may be gone. From then on nothing more
+	 * is reported durable and submit/sync return -ESTALE: close the engine,
+	 * open a new one and redeliver after durable_seq.
+	 */
+	int lost;
 };
 
 /* Connect, open pool/image. Blocks up to about op_timeout_s. */

@@ -286,11 +286,26 @@ int rbd_apply_conn_fence(struct rbd_apply_conn *by, struct rbd_apply_conn *old,
 			 strerror(ret < 0 ? -ret : EINVAL));
 		return ret < 0 ? ret : -EINVAL;
 	}
-	ret = rados_blocklist_add(by->cluster, addr, 0);
+	/*
+	 * A week, not the mon's default hour: the old session is closed in a
+	 * thread that may hang with the aio it holds, and once its entry
+	 * expired it could send them again.
+	 */
+	ret = rados_blocklist_add(by->cluster, addr, 7 * 24 * 3600);
 	if (ret < 0)
 		snprintf(err, errlen, "cannot blocklist the old session %s: %s%s", addr,
 			 strerror(-ret), ret == -EACCES || ret == -EPERM ?
 			 " (give the client the mon cap 'profile rbd')" : "");
 	free(addr);
+	if (ret < 0)
+		return ret;
+	/*
+	 * Our next ops then carry an osdmap epoch that has the entry, so no
+	 * OSD takes one of them before it refuses the old session (what
+	 * librbd's own lock break waits for too).
+	 */
+	ret = rados_wait_for_latest_osdmap(by->cluster);
+	if (ret < 0)
+		snprintf(err, errlen, "cannot get the osdmap with the fence: %s", strerror(-ret));
 	return ret;
 }

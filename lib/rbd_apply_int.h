@@ -33,6 +33,7 @@ enum { AIO_PENDING, AIO_DONE, AIO_ABANDONED };
 
 struct ra_aio {
 	atomic_int state;
+	unsigned int gen;	/* the session (rbd_apply.gen) it was issued on */
 	struct ra_rec *r;	/* AIO_PENDING/AIO_DONE: the record */
 	char *orphan_buf;	/* AIO_ABANDONED: the payload librbd may still read */
 };
@@ -79,6 +80,15 @@ struct rbd_apply {
 	int have_seq;
 	unsigned int nretry;		/* records in RS_RETRY */
 	int need_reconnect;
+	int cache_off;			/* of the last session opened (conn is reset while down) */
+	/*
+	 * A session with the client cache on was dropped: writes it completed
+	 * into its cache but never flushed are gone with it. Nothing is
+	 * reported durable and nothing accepted from then on; the caller must
+	 * open a new engine and redeliver after its durable seq.
+	 */
+	int lost;
+	unsigned int gen;		/* sessions opened so far */
 	uint64_t need_reconnect_since_ms;
 	uint64_t stuck_check_at_ms;	/* next look for a stuck aio */
 	int closing;			/* rbd_apply_close(): start nothing new */
@@ -100,6 +110,8 @@ uint64_t ra_now_ms(void);
 void ra_log(struct rbd_apply *a, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void ra_want_reconnect(struct rbd_apply *a);
+void ra_session_opened(struct rbd_apply *a);
+void ra_session_dropped(struct rbd_apply *a);
 
 /* rbd_apply_stuck.c */
 uint64_t ra_stuck_ms(const struct rbd_apply *a);

@@ -36,7 +36,7 @@ void ra_stuck_check(struct rbd_apply *a)
 
 	if (!a->st.inflight || a->need_reconnect || a->closing || now < a->stuck_check_at_ms)
 		return;
-	a->stuck_check_at_ms = now + (ra_stuck_ms(a) < 4000 ? ra_stuck_ms(a) / 4 : 1000);
+	a->stuck_check_at_ms = now + (ra_stuck_ms(a) < 4000 ? ra_stuck_ms(a) / 4 + 1 : 1000);
 	for (r = a->head; r; r = r->next)
 		if (r->state == RS_INFLIGHT && r->started_ms < oldest) {
 			oldest = r->started_ms;
@@ -52,26 +52,18 @@ void ra_stuck_check(struct rbd_apply *a)
 
 /*
  * Take @r back from librbd: from now on the late completion (if any) frees
- * the ticket and the payload librbd was given; @r keeps a copy and goes
- * again. Returns 0, or -1 if it completed meanwhile (its result is queued)
- * or there is no memory for the copy (it stays in flight).
+ * the ticket and the payload librbd was given; @r keeps @copy (of its
+ * payload, made before the fence) and goes again. -1 if it completed
+ * meanwhile: its result is queued, @copy is not needed.
  */
-static int abandon(struct rbd_apply *a, struct ra_rec *r)
+static int abandon(struct rbd_apply *a, struct ra_rec *r, char *copy)
 {
 	struct ra_aio *t = r->aio;
-	char *copy = NULL;
 
-	if (r->buf) {
-		copy = malloc(r->len);
-		if (!copy)
-			return -1;
-		memcpy(copy, r->buf, r->len);
-	}
 	/* Before the swap: once it is AIO_ABANDONED the callback may free t. */
 	t->orphan_buf = r->buf;
 	if (atomic_exchange(&t->state, AIO_ABANDONED) == AIO_DONE) {
 		t->orphan_buf = NULL;
-		free(copy);
 		return -1;
 	}
 	r->buf = copy;
@@ -84,35 +76,81 @@ static int abandon(struct rbd_apply *a, struct ra_rec *r)
 	return 0;
 }
 
+/* A copy of each held record's payload, in stream order; NULL: no memory. */
+static char **copy_payloads(struct rbd_apply *a, unsigned int *n)
+{
+	char **copies = calloc(a->st.inflight + 1, sizeof(*copies));
+	struct ra_rec *r;
+
+	*n = 0;
+	if (!copies)
+		return NULL;
+	for (r = a->head; r && *n < a->st.inflight; r = r->next) {
+		if (r->state != RS_INFLIGHT || !r->aio)
+			continue;
+		if (r->buf) {
+			copies[*n] = malloc(r->len);
+			if (!copies[*n])
+				goto fail;
+			memcpy(copies[*n], r->buf, r->len);
+		}
+		(*n)++;
+	}
+	return copies;
+fail:
+	while ((*n)--)
+		free(copies[*n]);
+	free(copies);
+	return NULL;
+}
+
 int ra_stuck_rescue(struct rbd_apply *a)
 {
 	struct rbd_apply_conn fresh;
-	unsigned int held = a->st.inflight, n = 0;
-	char err[512];
+	unsigned int held = a->st.inflight, n = 0, k = 0, i;
+	char err[512], **copies;
 	struct ra_rec *r;
 	int ret;
 
 	ra_log(a, LOG_WARNING, "%u aio held by librbd for over %llu s: new session, fencing the old one",
 	       held, (unsigned long long)ra_stuck_ms(a) / 1000);
+	/* everything that can fail comes before the fence */
+	copies = copy_payloads(a, &n);
+	if (!copies) {
+		ra_log(a, LOG_ERR, "no memory to copy the held records");
+		return -ENOMEM;
+	}
 	ret = rbd_apply_conn_open(&fresh, &a->opts, err, sizeof(err));
 	if (ret < 0) {
 		ra_log(a, LOG_ERR, "%s", err);
-		return ret;
+		goto out;
 	}
 	ret = rbd_apply_conn_fence(&fresh, &a->conn, err, sizeof(err));
 	if (ret < 0) {
 		/* Unfenced, an old aio could still land later: keep waiting. */
 		ra_log(a, LOG_ERR, "%s; still waiting for librbd", err);
 		rbd_apply_conn_close_bounded(&fresh, a->opts.op_timeout_s);
-		return ret;
+		goto out;
 	}
-	for (r = a->head; r; r = r->next)
-		if (r->state == RS_INFLIGHT && r->aio && !abandon(a, r))
-			n++;
+	ra_session_dropped(a);
+	for (r = a->head, i = 0; r && i < n; r = r->next) {
+		if (r->state != RS_INFLIGHT || !r->aio)
+			continue;
+		if (!abandon(a, r, copies[i])) {
+			copies[i] = NULL;	/* the record's now */
+			k++;
+		}
+		i++;
+	}
 	/* Its close may wait for the aio we gave up on: not in this thread. */
 	rbd_apply_conn_close_detached(&a->conn);
 	a->conn = fresh;
+	ra_session_opened(a);
 	ra_log(a, LOG_WARNING, "old session fenced; %u of %u records issued again on the new one",
-	       n, held);
-	return 0;
+	       k, held);
+out:
+	for (i = 0; i < n; i++)
+		free(copies[i]);
+	free(copies);
+	return ret;
 }
