@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,14 +108,28 @@ static int parse_snap(struct snap_req *q, char *args)
 				return send_line(q->fd, "ERR 22 invalid snapshot name '%s'", tok), -EINVAL;
 			snprintf(q->name, sizeof(q->name), "%s", tok);
 		} else if (i == 1) {
-			q->protect = !strcmp(tok, "1");
+			if (strcmp(tok, "0") && strcmp(tok, "1"))
+				return send_line(q->fd, "ERR 22 protect must be 0 or 1, not '%s'", tok), -EINVAL;
+			q->protect = tok[0] == '1';
 		} else if (i == 2) {
-			q->timeout_ms = atoi(tok);
+			char *end;
+			long t;
+
+			errno = 0;
+			t = strtol(tok, &end, 10);
+			if (errno || *end || end == tok || t < 0 || t > SNAP_MAX_TIMEOUT_MS)
+				return send_line(q->fd, "ERR 22 timeout_ms must be 0 to %d, not '%s'",
+						 SNAP_MAX_TIMEOUT_MS, tok), -EINVAL;
+			q->timeout_ms = (int)t;
 		} else {
 			struct vol *v;
+			int k;
 
 			if (q->n == MAX_GROUP)
 				return send_line(q->fd, "ERR 7 at most %d volumes in one group", MAX_GROUP), -E2BIG;
+			for (k = 0; k < q->n; k++)
+				if (!strcmp(q->vols[k]->name, tok))
+					return send_line(q->fd, "ERR 22 volume %s named twice", tok), -EINVAL;
 			pthread_mutex_lock(&registry_lock);
 			v = vol_find(tok);
 			pthread_mutex_unlock(&registry_lock);
@@ -249,31 +264,56 @@ static int mark_all(struct snap_req *q, struct cdp_nl *nl)
  * "MARKED <vol>=<seq> ..." registers their snapshots. A seq the worker
  * already went past, or older than READY, is refused.
  */
-static int register_all(struct snap_req *q, const char *line)
+/* Lock held: could @seq be a MARK of this client that cdpd still waits at? */
+static int seq_acceptable(const struct vol *v, uint64_t seq, uint64_t kernel_last)
 {
+	return seq > v->mark_floor && seq <= kernel_last &&
+	       (seq > v->mark_seen || v->mark_waiting == seq);
+}
+
+static int refuse_seq(struct snap_req *q, const struct vol *v, uint64_t seq)
+{
+	return send_line(q->fd, "ERR 22 %s: seq %llu is not a MARK inserted after READY that cdpd still waits at",
+			 v->name, (unsigned long long)seq), -EINVAL;
+}
+
+static int register_all(struct snap_req *q, struct cdp_nl *nl, const char *line)
+{
+	uint64_t seqs[MAX_GROUP], last[MAX_GROUP];
 	char *names[MAX_GROUP];
-	uint64_t seqs[MAX_GROUP];
-	int i, bad;
+	struct cdp_volinfo vi;
+	int i, ok;
 
 	for (i = 0; i < q->n; i++)
 		names[i] = q->vols[i]->name;
 	if (snap_proto_seqs(line, "MARKED", names, q->n, seqs))
 		return send_line(q->fd, "ERR 71 expected \"MARKED <vol>=<seq> ...\" naming every volume of the request"), -EPROTO;
+	/* all or nothing: no member registered before every seq checked out */
+	for (i = 0; i < q->n; i++) {
+		struct vol *v = q->vols[i];
+
+		/* the client's MARK exists by now: never past the kernel's last seq */
+		last[i] = cdp_nl_info(nl, v->name, &vi) ? UINT64_MAX : vi.last_seq;
+		pthread_mutex_lock(&v->lock);
+		ok = seq_acceptable(v, seqs[i], last[i]);
+		pthread_mutex_unlock(&v->lock);
+		if (!ok)
+			return refuse_seq(q, v, seqs[i]);
+	}
 	for (i = 0; i < q->n; i++) {
 		struct vol *v = q->vols[i];
 		struct pending_snap *p = pending_new(q, seqs[i]);
 
 		if (!p)
-			return -ENOMEM;
+			return send_line(q->fd, "ERR 12 out of memory"), -ENOMEM;
 		pthread_mutex_lock(&v->lock);
-		bad = p->seq <= v->mark_floor || (p->seq <= v->mark_seen && v->mark_waiting != p->seq);
-		if (!bad)
+		ok = seq_acceptable(v, p->seq, last[i]);
+		if (ok)
 			pending_register(q, i, p);
 		pthread_mutex_unlock(&v->lock);
-		if (bad) {
+		if (!ok) {
 			free(p);
-			return send_line(q->fd, "ERR 22 %s: seq %llu is not a MARK inserted after READY that cdpd still waits at",
-					 v->name, (unsigned long long)seqs[i]), -EINVAL;
+			return refuse_seq(q, v, seqs[i]);	/* finish() removes the others */
 		}
 	}
 	return 0;
@@ -304,11 +344,17 @@ static void expect_marks(struct snap_req *q, struct cdp_nl *nl, int on)
 	}
 }
 
-/* Wait for every member's snapshot, then DONE, or clean up and ERR (failed: already sent). */
+/*
+ * Wait for every member's snapshot, then DONE; or, when one failed (or the
+ * request did: @failed, its ERR already sent), wait for the members that
+ * are being snapshotted right now, remove what was created and ERR.
+ */
 static void finish(struct snap_req *q, int failed)
 {
 	double deadline = cdp_mono() + q->timeout_ms / 1000.0;
-	char err[300] = "", done[1024] = "DONE";
+	char err[300] = "", done[SNAP_PROTO_LINE];
+	char *names[MAX_GROUP];
+	uint64_t seqs[MAX_GROUP];
 	int i, bad = failed;
 
 	for (i = 0; i < q->n; i++) {
@@ -316,15 +362,18 @@ static void finish(struct snap_req *q, int failed)
 		struct pending_snap *p = q->ps[i];
 		struct timespec ts;
 
+		names[i] = v->name;
+		seqs[i] = p ? p->seq : 0;
 		if (!p)
 			continue;
 		pthread_mutex_lock(&v->lock);
-		while (!bad && (p->state == SNAP_WAIT || p->state == SNAP_RUNNING)) {
+		while ((!bad && p->state == SNAP_WAIT) || p->state == SNAP_RUNNING) {
 			double left = deadline - cdp_mono();
 
 			if (left <= 0) {
-				snprintf(err, sizeof(err), "110 timed out waiting for %s to reach the mark",
-					 v->name);
+				if (!err[0])
+					snprintf(err, sizeof(err), "110 timed out waiting for %s to reach the mark",
+						 v->name);
 				bad = 1;
 				break;
 			}
@@ -358,14 +407,20 @@ static void finish(struct snap_req *q, int failed)
 				}
 		}
 		pthread_mutex_unlock(&v->lock);
-		if (p && !bad)
-			snprintf(done + strlen(done), sizeof(done) - strlen(done), " %s=%llu",
-				 v->name, (unsigned long long)p->seq);
 		if (bad && created)
 			remove_snap(v, q->name);
 		free(p);
 	}
-	if (bad && !failed)	/* a failed MARK sent its own ERR */
+	if (!bad && snap_proto_format_seqs(done, sizeof(done), "DONE", names, q->n, seqs)) {
+		for (i = 0; i < q->n; i++)
+			remove_snap(q->vols[i], q->name);
+		snprintf(err, sizeof(err), "90 the DONE line would exceed %d bytes: use shorter names or fewer volumes",
+			 SNAP_PROTO_LINE);
+		bad = 1;
+	}
+	if (failed)
+		return;		/* its ERR was sent */
+	if (bad)
 		send_line(q->fd, "ERR %s", err[0] ? err : "5 snapshot failed");
 	else
 		send_line(q->fd, "%s", done);
@@ -414,7 +469,7 @@ static void do_snap(int fd, char *args)
 	/* MARK: we insert the marks; MARKED: the client did, and has thawed */
 	marked = !r && (!strcmp(line, "MARK") || !strncmp(line, "MARKED ", 7));
 	if (marked)
-		r = strcmp(line, "MARK") ? register_all(&q, line) : mark_all(&q, nl);
+		r = strcmp(line, "MARK") ? register_all(&q, nl, line) : mark_all(&q, nl);
 	expect_marks(&q, NULL, 0);
 	if (yield)
 		cdpd_workers_yield(0);
@@ -449,10 +504,17 @@ static void do_status(int fd)
 static void *conn_thread(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
-	char line[1024];
+	struct timeval tv = { .tv_sec = 5 };
+	char line[SNAP_PROTO_LINE];
+	int r;
 
 	cdpd_name_control_thread();
-	if (!cdpd_recv(fd, line, sizeof(line), 5000)) {
+	/* a client that stops reading must not block us (STATUS sends under locks) */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	r = cdpd_recv(fd, line, sizeof(line), 5000);
+	if (r == -EMSGSIZE)
+		send_line(fd, "ERR 90 request line longer than %d bytes", SNAP_PROTO_LINE - 1);
+	if (!r) {
 		if (!strncmp(line, "SNAP ", 5))
 			do_snap(fd, line + 5);
 		else if (!strcmp(line, "STATUS"))

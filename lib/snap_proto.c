@@ -168,15 +168,21 @@ int snap_proto_seqs(const char *line, const char *word, char *const *vols, int n
 		eq = memchr(p, '=', end - p);
 		if (!eq)
 			return -EPROTO;
-		s = strtoull(eq + 1, &num_end, 10);
-		if (num_end != end || num_end == eq + 1)
+		/* digits only: strtoull would take "-1" (2^64-1) and "+5" */
+		if (eq[1] < '0' || eq[1] > '9')
 			return -EPROTO;
-		for (i = 0; i < n; i++) {
-			if (strlen(vols[i]) == (size_t)(eq - p) && !strncmp(vols[i], p, eq - p)) {
-				seen |= 1ULL << i;
-				seqs[i] = s;
-			}
-		}
+		errno = 0;
+		s = strtoull(eq + 1, &num_end, 10);
+		if (num_end != end || errno)
+			return -EPROTO;
+		for (i = 0; i < n; i++)
+			if (strlen(vols[i]) == (size_t)(eq - p) && !strncmp(vols[i], p, eq - p))
+				break;
+		/* every volume of the request exactly once, nothing else */
+		if (i == n || (seen & (1ULL << i)))
+			return -EPROTO;
+		seen |= 1ULL << i;
+		seqs[i] = s;
 		p = end;
 	}
 	return seen == (n == 64 ? ~0ULL : (1ULL << n) - 1) ? 0 : -EPROTO;

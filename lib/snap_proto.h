@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 #define SNAP_PROTO_LINE		2048
+/* a request's timeout_ms: at most a day (cdpctl's --timeout bound) */
+#define SNAP_MAX_TIMEOUT_MS	86400000
 
 struct snap_conn {
 	int fd;

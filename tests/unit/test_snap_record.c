@@ -116,6 +116,14 @@ static void proto_seqs(void **state)
 	assert_int_equal(snap_proto_seqs("MARKED vol1=7x vol2=8", "MARKED", vols, 2, seq), -EPROTO);
 	assert_int_equal(snap_proto_seqs("MARKED vol1 vol2=8", "MARKED", vols, 2, seq), -EPROTO);
 	assert_int_equal(snap_proto_seqs("MARKED vol1= vol2=8", "MARKED", vols, 2, seq), -EPROTO);
+	/* signs, overflow, a volume twice or one not in the request */
+	assert_int_equal(snap_proto_seqs("MARKED vol1=-1 vol2=8", "MARKED", vols, 2, seq), -EPROTO);
+	assert_int_equal(snap_proto_seqs("MARKED vol1=+7 vol2=8", "MARKED", vols, 2, seq), -EPROTO);
+	assert_int_equal(snap_proto_seqs("MARKED vol1=99999999999999999999 vol2=8", "MARKED", vols, 2, seq),
+			 -EPROTO);
+	assert_int_equal(snap_proto_seqs("MARKED vol1=7 vol2=8 vol1=9", "MARKED", vols, 2, seq), -EPROTO);
+	assert_int_equal(snap_proto_seqs("MARKED vol1=7 vol2=8 vol3=9", "MARKED", vols, 2, seq), -EPROTO);
+	assert_int_equal(snap_proto_seqs("MARKED vol1=18446744073709551615 vol2=8", "MARKED", vols, 2, seq), 0);
 }
 
 /* What snap_proto_format_seqs() writes, snap_proto_seqs() reads back. */

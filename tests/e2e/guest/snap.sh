@@ -6,7 +6,7 @@ export CDP_CONF=$CDP_VM_WORK/cdp.conf
 export CEPH_CONF=$(sed -n 's/^ceph_conf = //p' "$CDP_CONF")
 export CEPH_ARGS="--keyring $(sed -n 's/^keyring = //p' "$CDP_CONF")"
 W=$CDP_VM_WORK
-tap_plan 18
+tap_plan 19
 g_load
 modprobe nbd
 mkdir -p /var/lib/cdp /mnt/s /mnt/r
@@ -116,6 +116,46 @@ if grep -q "^ERR 22 sv: seq 1 is not a MARK" <<< "$out" && ! rbd snap ls rbd/sv 
 	tap_ok "a registered seq older than READY is refused"
 else
 	tap_fail "stale seq registration"; tap_diag "$out"
+fi
+# Malformed control requests: each refused with its reason, and nothing
+# after the ERR (the connection just ends); no snapshot is left behind.
+out=$(python3 - "$CDP_TOP/tests/tools/cdp-consume" <<'EOP' 2>&1
+import socket, subprocess, sys
+def ask(*lines):
+    s = socket.socket(socket.AF_UNIX); s.connect("/run/cdp/cdpd.sock"); f = s.makefile("rw")
+    got = []
+    for l in lines:
+        f.write(l + "\n"); f.flush()
+        got.append(f.readline().strip())
+        if got[-1] != "READY":
+            break
+    got.append(f.readline().strip())    # must be the end: ""
+    s.close()
+    return got
+last = int(subprocess.check_output([sys.argv[1], "--mark", "sv"]).decode())
+cases = [
+    (("SNAP b1 2 1000 sv",), "ERR 22 protect must be 0 or 1"),
+    (("SNAP b2 0 -5 sv",), "ERR 22 timeout_ms must be"),
+    (("SNAP b3 0 1000 sv sv",), "ERR 22 volume sv named twice"),
+    (("SNAP b4 0 1000 " + "v" * 2100,), "ERR 90 request line longer"),
+    (("SNAP b5 0 20000 sv", "MARKED sv=%d" % (last + 100000)), "ERR 22 sv: seq"),
+    (("SNAP b6 0 20000 sv", "MARKED sv=%d sv=%d" % (last, last)), "ERR 71"),
+    (("SNAP b7 0 20000 sv", "MARKED sv=-1"), "ERR 71"),
+]
+bad = 0
+for lines, want in cases:
+    got = ask(*lines)
+    ok = got[-2].startswith(want) and got[-1] == ""
+    bad += not ok
+    print("%s: %s -> %s" % ("ok" if ok else "BAD", lines[-1][:40], got))
+sys.exit(1 if bad else 0)
+EOP
+)
+rc=$?
+if [ $rc = 0 ] && ! rbd snap ls rbd/sv | grep -qwE 'b[1-7]'; then
+	tap_ok "malformed control requests refused with their reasons, nothing after the ERR, no snapshot"
+else
+	tap_fail "malformed control requests"; tap_diag "$out"
 fi
 # an orphan MARK nobody registers does not hold replication up
 "$CDP_TOP/tests/tools/cdp-consume" --mark sv >/dev/null
