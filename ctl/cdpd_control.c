@@ -501,6 +501,28 @@ static void do_status(int fd)
 	send_line(fd, "END");
 }
 
+/*
+ * Read and drop the rest of an over-long request (1 s, 64 KiB at most): a
+ * unix socket closed with unread data resets the peer, who would then
+ * never read our ERR.
+ */
+static void drain_line(int fd)
+{
+	char buf[4096];
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 1000) <= 0)
+			return;
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n <= 0 || memchr(buf, '\n', n))
+			return;
+	}
+}
+
 static void *conn_thread(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
@@ -512,8 +534,10 @@ static void *conn_thread(void *arg)
 	/* a client that stops reading must not block us (STATUS sends under locks) */
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	r = cdpd_recv(fd, line, sizeof(line), 5000);
-	if (r == -EMSGSIZE)
+	if (r == -EMSGSIZE) {
 		send_line(fd, "ERR 90 request line longer than %d bytes", SNAP_PROTO_LINE - 1);
+		drain_line(fd);
+	}
 	if (!r) {
 		if (!strncmp(line, "SNAP ", 5))
 			do_snap(fd, line + 5);
