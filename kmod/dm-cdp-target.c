@@ -297,6 +297,9 @@ static int cdp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	init_waitqueue_head(&cdp->wait);
 	INIT_WORK(&cdp->work, cdp_worker);
 	INIT_DELAYED_WORK(&cdp->tick, cdp_tick);
+	/* jiffies starts near a wrap: time_after() against 0 is not "long ago" */
+	cdp->resync_paid = jiffies;
+	cdp->busy_window = jiffies;
 	cdp->state = CDP_STATE_TRACKING;
 
 	r = parse_volume_id(cdp, argv[2], &ti->error);
