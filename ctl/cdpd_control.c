@@ -259,11 +259,6 @@ static int mark_all(struct snap_req *q, struct cdp_nl *nl)
 	return r;
 }
 
-/*
- * The client inserted the MARKs itself (inside its freeze, then thawed):
- * "MARKED <vol>=<seq> ..." registers their snapshots. A seq the worker
- * already went past, or older than READY, is refused.
- */
 /* Lock held: could @seq be a MARK of this client that cdpd still waits at? */
 static int seq_acceptable(const struct vol *v, uint64_t seq, uint64_t kernel_last)
 {
@@ -277,6 +272,12 @@ static int refuse_seq(struct snap_req *q, const struct vol *v, uint64_t seq)
 			 v->name, (unsigned long long)seq), -EINVAL;
 }
 
+/*
+ * The client inserted the MARKs itself (inside its freeze, then thawed):
+ * "MARKED <vol>=<seq> ..." registers their snapshots. A seq the worker
+ * already went past, older than READY or beyond the kernel's last seq is
+ * refused.
+ */
 static int register_all(struct snap_req *q, struct cdp_nl *nl, const char *line)
 {
 	uint64_t seqs[MAX_GROUP], last[MAX_GROUP];
@@ -305,7 +306,7 @@ static int register_all(struct snap_req *q, struct cdp_nl *nl, const char *line)
 		struct pending_snap *p = pending_new(q, seqs[i]);
 
 		if (!p)
-			return send_line(q->fd, "ERR 12 out of memory"), -ENOMEM;
+			return -ENOMEM;		/* pending_new sent the ERR */
 		pthread_mutex_lock(&v->lock);
 		ok = seq_acceptable(v, p->seq, last[i]);
 		if (ok)
