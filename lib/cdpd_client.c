@@ -52,16 +52,15 @@ int cdpd_recv(int fd, char *buf, size_t len, int timeout_ms)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (n + 1 < len) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t got;
+		size_t take;
+		char *nl;
 		long left;
 
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		left = timeout_ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
 		if (timeout_ms >= 0 && left <= 0)
 			return -ETIMEDOUT;
-		ssize_t got;
-		char *nl;
-		size_t take;
-
 		if (poll(&p, 1, timeout_ms < 0 ? -1 : (int)left) <= 0)
 			continue;
 		/* Peek, then take up to the newline only: the next line stays queued. */

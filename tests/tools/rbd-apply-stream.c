@@ -27,6 +27,7 @@
  * Exit 0 when everything was applied and reported durable, 1 otherwise.
  */
 #include "rbd_apply.h"
+#include "rbd_apply_conn.h"
 #include "util.h"
 
 #include <errno.h>
@@ -284,33 +285,26 @@ static int run_bench(struct rbd_apply *a, struct args *g)
 /* hold-lock: a second client that keeps the exclusive lock for a while. */
 static int run_hold_lock(const struct args *g)
 {
-	rados_t cl;
-	rados_ioctx_t io;
-	rbd_image_t img;
+	struct rbd_apply_conn c;
+	char err[512];
 	int ret;
 
-	if (rados_create2(&cl, "ceph", "client.admin", 0) < 0)
-		return 1;
-	rados_conf_read_file(cl, g->o.conf);
-	rados_conf_parse_env(cl, NULL);
-	ret = rados_connect(cl);
-	if (!ret)
-		ret = rados_ioctx_create(cl, g->o.pool ? g->o.pool : "rbd", &io);
-	if (!ret)
-		ret = rbd_open(io, g->o.image, &img, NULL);
-	if (!ret)
-		ret = rbd_lock_acquire(img, RBD_LOCK_MODE_EXCLUSIVE);
+	ret = rbd_apply_conn_open(&c, &g->o, err, sizeof(err));
 	if (ret < 0) {
-		fprintf(stderr, "hold-lock: %s\n", strerror(-ret));
+		fprintf(stderr, "hold-lock: %s\n", err);
+		return 1;
+	}
+	ret = rbd_lock_acquire(c.img, RBD_LOCK_MODE_EXCLUSIVE);
+	if (ret < 0) {
+		fprintf(stderr, "hold-lock: cannot take the lock: %s\n", strerror(-ret));
+		rbd_apply_conn_close(&c);
 		return 1;
 	}
 	printf("locked\n");
 	fflush(stdout);
 	sleep(g->seconds);
-	ret = rbd_lock_release(img);
-	rbd_close(img);
-	rados_ioctx_destroy(io);
-	rados_shutdown(cl);
+	ret = rbd_lock_release(c.img);
+	rbd_apply_conn_close(&c);
 	return ret < 0;
 }
 
