@@ -11,6 +11,23 @@ modprobe dm-mirror
 modprobe nbd
 mkdir -p /var/lib/cdp
 bench() { echo "BENCH $*"; }
+# rbd_bench IO_SIZE TOTAL: random writes, 32 threads, cache off; prints
+# "ops ops_per_s" (its "elapsed" is whole seconds: time = ops / ops_per_s)
+rbd_bench() {
+	local out
+	out=$(rbd --conf "$CC" --keyring "$KR" bench --rbd_cache=false --io-type write --io-size "$1" \
+		--io-threads 32 --io-total "$2" --io-pattern rand rbd/basync 2>&1)
+	echo "# rbd bench $1: $(grep '^elapsed:' <<< "$out")" >&2
+	awk '/^elapsed:/ {for (i = 1; i < NF; i++) {if ($i == "ops:") o = $(i + 1); if ($i == "ops/sec:") r = $(i + 1)}; print o, r}' <<< "$out"
+}
+# fio_rbd BS IO_SIZE: the same through fio's rbd engine (fresh payloads);
+# prints "runtime_s bw_bytes"
+fio_rbd() {
+	CEPH_CONF="$W/fio-ceph.conf" fio --name=f --ioengine=rbd --clientname=admin --pool=rbd \
+		--rbdname=basync --rw=randwrite --bs="$1" --iodepth=32 --size=128M --io_size="$2" \
+		--output-format=json 2>/dev/null |
+		python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]["write"]; print("%.2f %d" % (j["runtime"] / 1000, j["bw_bytes"]))'
+}
 # Cheap poll (no interpreter start per sample: it would steal the guest's
 # CPU from the cdpd being timed): text status, caught up and consistent.
 wait_synced() {
@@ -110,11 +127,7 @@ t1=$(awk -v t0="$t0" '$1 + 0 >= t0 + 0 && /basync: caught up/ {print $1; exit}' 
 grep "basync: caught up" "$W/cdpd.log" | sed 's/^/# cdpd: /'
 # rbd_cache=false: the client settings the engine enforces (a completed write is durable)
 c0=$(cpu_line)
-out=$(rbd --conf "$CC" --keyring "$KR" bench --rbd_cache=false --io-type write --io-size 64K --io-threads 32 \
-	--io-total 48M --io-pattern rand rbd/basync 2>&1)
-# its "elapsed" is whole seconds: time = ops / (ops/sec)
-rb=$(awk '/^elapsed:/ {for (i = 1; i < NF; i++) {if ($i == "ops:") o = $(i + 1); if ($i == "ops/sec:") r = $(i + 1)}; printf "%.2f", o / r}' <<< "$out")
-echo "# rbd bench: $(grep '^elapsed:' <<< "$out")"
+rb=$(rbd_bench 64K 48M | awk '{printf "%.2f", $1 / $2}')
 echo "# cpu during rbd bench: before [$c0] after [$(cpu_line)]"
 # The same through fio's rbd engine (librbd's C API, like the engine, so
 # librados computes the crc32c of every payload; rbd bench writes one
@@ -122,10 +135,7 @@ echo "# cpu during rbd bench: before [$c0] after [$(cpu_line)]"
 # like-for-like ingest of fresh data. Client cache off as above.
 { cat "$CC"; printf '\n[client]\nkeyring = %s\nrbd_cache = false\n' "$KR"; } > "$W/fio-ceph.conf"
 c0=$(cpu_line)
-fr=$(CEPH_CONF="$W/fio-ceph.conf" fio --name=f --ioengine=rbd --clientname=admin --pool=rbd \
-	--rbdname=basync --rw=randwrite --bs=64k --iodepth=32 --size=128M --io_size=48M \
-	--output-format=json 2>/dev/null |
-	python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]["write"]; print("%.2f" % (j["runtime"] / 1000))')
+fr=$(fio_rbd 64k 48M | cut -d' ' -f1)
 echo "# fio rbd 64K: ${fr:-failed} s; cpu before [$c0] after [$(cpu_line)]"
 # the apply engine alone (no FETCH), same sizes: where cdpd's time goes
 c0=$(cpu_line)
@@ -146,14 +156,8 @@ bench "apply_64k cdpd_s $(awk -v a="$tatt" -v b="$t1" 'BEGIN {printf "%.2f", b -
 #    are printed beside it. The kernel's last/acked seq is sampled every
 #    0.5 s; the report turns them into the age of the oldest unacked write.
 ingest64=$(awk -v s="$rb" 'BEGIN {print 48 * 1048576 / s}')
-out=$(rbd --conf "$CC" --keyring "$KR" bench --rbd_cache=false --io-type write --io-size 16K --io-threads 32 \
-	--io-total 16M --io-pattern rand rbd/basync 2>&1)
-echo "# rbd bench 16K: $(grep '^elapsed:' <<< "$out")"
-ingest_rb16=$(awk '/^elapsed:/ {for (i = 1; i < NF; i++) {if ($i == "ops:") o = $(i + 1); if ($i == "ops/sec:") r = $(i + 1)}; printf "%d", r * 16384}' <<< "$out")
-ingest=$(CEPH_CONF="$W/fio-ceph.conf" fio --name=f --ioengine=rbd --clientname=admin --pool=rbd \
-	--rbdname=basync --rw=randwrite --bs=16k --iodepth=32 --size=128M --io_size=16M \
-	--output-format=json 2>/dev/null |
-	python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]["write"]; print(int(j["bw_bytes"]))')
+ingest_rb16=$(rbd_bench 16K 16M | awk '{printf "%d", $2 * 16384}')
+ingest=$(fio_rbd 16k 16M | cut -d' ' -f2)
 echo "# fio rbd 16K: ${ingest:-failed} B/s"
 [ -n "$ingest" ] && [ "$ingest" -gt 0 ] || ingest=$ingest_rb16
 half=$(awk -v b="$ingest" 'BEGIN {printf "%d", b / 2 / 16384}')
