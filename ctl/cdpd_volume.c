@@ -462,7 +462,7 @@ static int connect_volume(struct worker *w)
 		.take_over_lock = 1,
 	};
 	struct cdp_volinfo vi;
-	char err[256], msg[600];
+	char err[256], msg[600], marker[4200];
 	int r;
 
 	open_events(w);
@@ -481,8 +481,8 @@ static int connect_volume(struct worker *w)
 		return r;
 	}
 	w->next_seq = vi.acked_seq;
-	resync_marker(v, msg, sizeof(msg));
-	w->in_resync = access(msg, F_OK) == 0;
+	resync_marker(v, marker, sizeof(marker));
+	w->in_resync = access(marker, F_OK) == 0;
 	w->ring_head = w->ring_tail = 0;
 	pthread_mutex_lock(&v->lock);
 	v->attached = 1;

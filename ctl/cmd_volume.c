@@ -356,7 +356,7 @@ static int show(const char *only, int detail)
 			fprintf(stderr, "Warning: kernel state needs root: run with sudo for live numbers\n");
 		cdp_nl_close(nl);
 	}
-	w.nd = cdpd_status(cdpctl_config(), w.d, MAX_VOLS, err, sizeof(err));
+	w.nd = cdpd_status(cdpctl_config(), w.d, MAX_VOLS, 10000, err, sizeof(err));
 	new_json_obj(json);
 	volume_catalog_list(cat, show_one, &w);
 	delete_json_obj();

@@ -103,18 +103,37 @@ static uint64_t ufield(const char *line, const char *key)
 	return strtoull(v, NULL, 10);
 }
 
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
 int cdpd_status(const struct cdp_config *cfg, struct cdpd_volstat *st, int max,
-		char *err, size_t errlen)
+		int timeout_ms, char *err, size_t errlen)
 {
 	char line[1024], v[32];
+	struct timespec t0;
 	int fd, n = 0, r;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	fd = cdpd_connect(cfg, err, errlen);
 	if (fd < 0)
 		return fd;
 	r = cdpd_send(fd, "STATUS");
-	while (!r && !(r = cdpd_recv(fd, line, sizeof(line), 5000))) {
+	/*
+	 * One deadline for the whole answer, not one per line: a cdpd that
+	 * sends a line now and then but never END must not hold cdpctl.
+	 */
+	while (!r) {
 		struct cdpd_volstat *s = &st[n];
+		long left = timeout_ms - ms_since(&t0);
+
+		r = left > 0 ? cdpd_recv(fd, line, sizeof(line), (int)left) : -ETIMEDOUT;
+		if (r)
+			break;
 
 		if (!strcmp(line, "END"))
 			break;
@@ -135,7 +154,8 @@ int cdpd_status(const struct cdp_config *cfg, struct cdpd_volstat *st, int max,
 	}
 	close(fd);
 	if (r) {
-		snprintf(err, errlen, "cdpd did not answer STATUS: %s", strerror(-r));
+		snprintf(err, errlen, "cdpd did not answer STATUS%s: %s",
+			 r == -ETIMEDOUT ? " in time" : "", strerror(-r));
 		return r;
 	}
 	return n;

@@ -29,8 +29,11 @@ struct cdpd_volstat {
 	char error[256];		/* "-" when none */
 };
 
-/* STATUS: up to @max entries, returns how many, or -errno. */
+/*
+ * STATUS: up to @max entries, returns how many, or -errno; the whole
+ * answer (up to END) within @timeout_ms, else -ETIMEDOUT.
+ */
 int cdpd_status(const struct cdp_config *cfg, struct cdpd_volstat *st, int max,
-		char *err, size_t errlen);
+		int timeout_ms, char *err, size_t errlen);
 
 #endif
