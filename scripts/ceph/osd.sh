@@ -34,6 +34,8 @@ stop|kill)
 	# A SIGTERMed OSD waits up to osd_mon_shutdown_timeout (5 s) for the mon.
 	for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.05; done
 	kill -KILL "$pid" 2>/dev/null
+	# gone before we return: callers check the OSD is down right after
+	for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.05; done
 	;;
 start)
 	osd_pid >/dev/null && exit 0

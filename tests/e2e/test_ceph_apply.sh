@@ -60,14 +60,27 @@ tap_check "snapshot taken at its barrier equals the reference at that point" \
 	image_equals s1@snap1 "$TMP/s1.ref.snap1"
 
 # --- outages mid-stream -----------------------------------------------------
-# outage NAME SEED ACTION...: stream for 8 s; 2 s in, run ACTION; 4 s later
+# has_lock IMAGE: a writer owns the image's exclusive lock (it has written).
+has_lock() { rbd lock ls "rbd/$1" 2>/dev/null | grep -q 'auto '; }
+
+# wait_lock IMAGE: up to 60 s for a writer to own the lock.
+wait_lock() {
+	local t=0
+	until has_lock "$1" || ((t++ >= 600)); do sleep 0.1; done
+	has_lock "$1"
+}
+
+# outage NAME SEED ACTION...: stream for 8 s; once the stream writes (owns
+# the image lock; a fixed sleep was not enough on a loaded host: the outage
+# then hit `rbd create` or the open, not the stream), run ACTION; 4 s later
 # restart the OSD. The stream must end equal and report retries.
 outage() {
 	local img=$1 seed=$2 pid rc
 	shift 2
 	stream "$img" "$seed" --records 500 --seconds 8 &
 	pid=$!
-	sleep 2
+	wait_lock "$img" || tap_diag "$img: the stream owns no image lock after 60 s"
+	sleep 1
 	"$@"
 	sleep 4
 	"$CEPH_TOP/scripts/ceph/osd.sh" "$CEPH_DIR" start
@@ -103,7 +116,9 @@ grep -q 'reconnects [1-9]' "$TMP/blocklist.out" 2>/dev/null ||
 
 # --- aio held inside librbd --------------------------------------------------
 rbd create --size 64M rbd/held
-"$TOOL" hold-lock --image held --seconds 10 > "$TMP/hold.out" 2>&1 &
+# 25 s: the stream must start, open, submit and see its aio stuck for 3 s
+# while the lock is held, also on a slow host.
+"$TOOL" hold-lock --image held --seconds 25 > "$TMP/hold.out" 2>&1 &
 hpid=$!
 t=0
 until grep -q locked "$TMP/hold.out" || ((t++ >= 300)); do sleep 0.1; done
@@ -128,8 +143,7 @@ pid=$!
 # Kill it only once it owns the image's exclusive lock (its first write took
 # it): on a loaded host 2 s were not always enough, the new writer then found
 # no lock to break and the case failed for the wrong reason.
-t=0
-until rbd lock ls rbd/takeover 2>/dev/null | grep -q 'auto ' || ((t++ >= 600)); do sleep 0.1; done
+wait_lock takeover
 locked=$(rbd lock ls rbd/takeover 2>/dev/null | grep -c 'auto ')
 sleep 1
 kill -KILL $pid; wait $pid 2>/dev/null

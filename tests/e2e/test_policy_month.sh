@@ -10,7 +10,7 @@
 # until it is removed. An independent Python model computes which snapshots
 # must have been taken (names) and which must be left; catalog, RBD and
 # model must agree exactly.
-# timeout: 300
+# timeout: 600
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/tests/lib/tap.sh"

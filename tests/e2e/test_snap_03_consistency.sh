@@ -38,6 +38,8 @@ t double up
 fio --name=w --directory=/mnt/o --rw=randwrite --bs=4k --size=1M --nrfiles=4 --rate=512k \
 	--time_based --runtime=120 --fsync=8 --ioengine=psync >/dev/null 2>&1 &
 fpid=\$!
+# fio's 4 files exist (a starved guest may take seconds to start it)
+for i in \$(seq 300); do [ \$(find /mnt/o -maxdepth 1 -name 'w.*' | wc -l) -ge 4 ] && break; sleep 0.2; done
 sleep 1
 for i in 1; do
 	cdpctl -j snap create vol1 --name s\$i --freeze /mnt/o --hook-timeout 30 >> \$R/snaps.json 2>>\$R/err || echo "snap s\$i failed" >> \$R/err

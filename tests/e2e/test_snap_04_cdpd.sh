@@ -5,9 +5,9 @@
 # restored clone fscks clean and holds exactly those files. One more
 # snapshot under load, freeze only, gives the freeze window (FIFREEZE to
 # FITHAW) as a diagnostic (a TCG guest: see docs/BENCHMARKS.md).
-# timeout: 178
+# timeout: 400
 . "$(dirname "$0")/../lib/e2e.sh"
 e2e_setup || { tap_plan 1; tap_fail "Ceph sandbox in a netns"; tap_done; }
-e2e_vm --timeout 165 --disk "$E2E_TMP/origin.img:32M" -- tests/e2e/guest/snap_cdpd.sh
+e2e_vm --timeout 380 --disk "$E2E_TMP/origin.img:32M" -- tests/e2e/guest/snap_cdpd.sh
 rc=$?
 [ $rc = 0 ] || { echo "# guest part failed (status $rc)"; tail -n 20 "$E2E_TMP/cdpd.log" 2>/dev/null | sed 's/^/# cdpd: /'; exit 1; }

@@ -24,7 +24,14 @@ snap_double_start() {
 	/usr/bin/python3 "$CEPH_TOP/tests/lib/cdpd_double.py" --socket "$sock" "$@" \
 		2>>"${SNAP_DOUBLE_LOG:-/dev/null}" &
 	_snap_double_pid=$!
-	for i in $(seq 50); do [ -S "$sock" ] && return 0; sleep 0.1; done
+	# 60 s: the double imports rados/rbd and connects before it binds,
+	# seconds on a loaded host; a double that died is reported at once.
+	for i in $(seq 600); do
+		[ -S "$sock" ] && return 0
+		kill -0 "$_snap_double_pid" 2>/dev/null || { echo "# the cdpd test double exited" >&2; return 1; }
+		sleep 0.1
+	done
+	echo "# the cdpd test double has no socket after 60 s" >&2
 	return 1
 }
 

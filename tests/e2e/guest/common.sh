@@ -19,7 +19,13 @@ g_cdpd_start() {
 	cdpd -f </dev/null >/dev/null 2>>"$CDP_VM_WORK/cdpd.log" &
 	CDPD_PID=$!
 	local i
-	for ((i = 0; i < 50; i++)); do [ -S /run/cdp/cdpd.sock ] && return 0; sleep 0.1; done
+	# 60 s: cdpd loads librbd/librados before its socket exists, slow
+	# under TCG on a loaded host; a cdpd that died fails at once.
+	for ((i = 0; i < 600; i++)); do
+		[ -S /run/cdp/cdpd.sock ] && return 0
+		kill -0 "$CDPD_PID" 2>/dev/null || return 1
+		sleep 0.1
+	done
 	return 1
 }
 
@@ -34,6 +40,17 @@ g_cdpd_nices() { eval "$G_CDPD_THREADS" | g_nices_parse; }
 g_cdpd_kill() { [ -n "$CDPD_PID" ] && kill -9 "$CDPD_PID"; wait "$CDPD_PID" 2>/dev/null; CDPD_PID=""; }
 
 # g_wait_synced VOL SECONDS: everything captured is acked and no resync left
+# g_wait SECONDS CMD...: poll CMD every 0.2 s until it succeeds or time is up.
+g_wait() {
+	local t=$1 i
+	shift
+	for ((i = 0; i < t * 5; i++)); do
+		"$@" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 g_wait_synced() {
 	local vol=$1 t=${2:-120} i j
 	for ((i = 0; i < t * 5; i++)); do

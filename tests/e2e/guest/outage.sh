@@ -24,7 +24,8 @@ tap_ok "sync volume serves writes with Ceph up"
 echo "# sync writes: 50 x 4 KiB in $(python3 -c "print(round($t1 - $t0, 2))") s"
 
 touch "$W/osd-stop"
-for ((i = 0; i < 100; i++)); do [ -e "$W/osd-stopped" ] && break; sleep 0.2; done
+for ((i = 0; i < 300; i++)); do [ -e "$W/osd-stopped" ] && break; sleep 0.2; done
+[ -e "$W/osd-stopped" ] || tap_bail "the host did not stop the OSD within 60 s"
 fio --name=w --filename=/dev/mapper/cdp-o1 --size=64M --bsrange=4k-64k --rw=randwrite \
 	--ioengine=libaio --iodepth=4 --direct=1 --rate=1m --time_based --runtime=20 >/dev/null 2>&1 &
 wpid=$!

@@ -16,13 +16,30 @@ fio --name=w --directory=/mnt/v --rw=randwrite --bs=4k --size=1M --nrfiles=4 --r
 	--time_based --runtime=600 --fsync=8 --ioengine=psync >/dev/null 2>&1 &
 FIO=$!
 G_CLEAN+=("kill $FIO")
-sleep 2
+# fio's 4 files exist (a starved guest may take seconds to start it)
+fio_files() { [ "$(find /mnt/v -maxdepth 1 -name 'w.*' | wc -l)" -ge 4 ]; }
+g_wait 60 fio_files || echo "# fio has not made its files after 60 s"
+sleep 1
 sums() { (cd "$1" && find . -type f ! -path './lost+found/*' | sort | xargs -r sha256sum); }
 # The application quiesce: the pre hook stops fio (its job processes are
 # children of $FIO) and records what the snapshot must contain, the post
 # hook lets it go on.
-printf '#!/bin/bash\nkill -STOP %s $(pgrep -P %s)\nsleep 0.2\ncd /mnt/v && find . -type f ! -path "./lost+found/*" | sort | xargs -r sha256sum > %s/at-mark\n' \
-	"$FIO" "$FIO" "$W" > /run/pre.sh
+# A process is stopped (state T) only once its write in the kernel has
+# returned: the checksums are taken after that, not after a fixed sleep.
+cat > /run/pre.sh <<EOF
+#!/bin/bash
+pids="$FIO \$(pgrep -P $FIO)"
+kill -STOP \$pids
+for i in \$(seq 300); do
+	busy=0
+	for p in \$pids; do
+		[ "\$(cut -d' ' -f3 /proc/\$p/stat 2>/dev/null)" = T ] || busy=1
+	done
+	[ \$busy = 0 ] && break
+	sleep 0.1
+done
+cd /mnt/v && find . -type f ! -path "./lost+found/*" | sort | xargs -r sha256sum > $W/at-mark
+EOF
 printf '#!/bin/sh\nkill -CONT %s $(pgrep -P %s)\n' "$FIO" "$FIO" > /run/post.sh
 chmod +x /run/pre.sh /run/post.sh
 out=$(cdpctl -j snap create vol1 --name app1 --freeze /mnt/v --pre /run/pre.sh --post /run/post.sh --protect 2>&1)
