@@ -132,7 +132,7 @@ static bool cdp_write_done(struct cdp *cdp, struct cdp_io *io, blk_status_t stat
 			held = true;
 		}
 	} else {
-		/* Failed (origin content unknown) or tracked: resync it. */
+		/* Failed (origin content unknown), tracked or left to resync. */
 		__set_resync(cdp, io->region);
 		cdp->refs[io->region]--;
 		if (rec)
@@ -183,6 +183,24 @@ static void cdp_submit(struct cdp *cdp, struct cdp_io *io)
 	if (io->sync && cdp_issue_clone(cdp, io, GFP_NOIO))
 		return;
 	submit_bio_noacct(io_bio(io));
+}
+
+/*
+ * An async write to a region that waits for resync needs no record: the
+ * resync reads that region only once no write to it is in flight (it never
+ * picks a busy region), and such a write's completion marks the region for
+ * resync again (cdp_write_done), so the data reaches the replica from
+ * there. A copy would only fill the queue with data sent twice, and during
+ * a resync the replica is not crash-consistent anyway (DESIGN: cdpd keeps
+ * a pre-resync snapshot). A sync-mode write keeps its record: it completes
+ * on the consumer's ack. The bit is read without the lock: a stale "set"
+ * costs one more resync of the region, a stale "clear" a record.
+ */
+static bool cdp_resync_covers(struct cdp *cdp, u32 region)
+{
+	if (READ_ONCE(cdp->mode) == CDP_MODE_SYNC && !READ_ONCE(cdp->degraded))
+		return false;
+	return test_bit(region, cdp->resync);
 }
 
 /*----------------------------------------------------------------*/
@@ -238,7 +256,8 @@ int cdp_map(struct dm_target *ti, struct bio *bio)
 	io->range.start = sector;
 	io->range.end = bio_end_sector(bio);
 
-	if (READ_ONCE(cdp->state) != CDP_STATE_TRACKING) {
+	if (READ_ONCE(cdp->state) != CDP_STATE_TRACKING &&
+	    !cdp_resync_covers(cdp, io->region)) {
 		rec = cdp_rec_alloc(cdp, op, bio->bi_iter.bi_size, GFP_NOWAIT);
 		if (rec) {
 			if (op == CDP_OP_WRITE)

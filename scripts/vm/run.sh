@@ -84,7 +84,13 @@ mkdir -p "$WORK/.vm"
 	printf 'exec'; printf ' %q' "$@"; echo
 } > "$WORK/.vm/job.sh"
 
+# CDP_VM_IOTHREADS=1: each disk gets its own QEMU iothread. Otherwise QEMU's
+# one main loop serves every virtqueue, so a burst on one disk (a consumer
+# writing its replica) delays requests on another (the origin) in the
+# device model: a coupling real disks on separate queues, and a replica on
+# another host, do not have. Benchmarks use it; tests need not.
 drive_args=()
+n_disk=0
 for d in ${DISKS[@]+"${DISKS[@]}"}; do
 	path=${d%%:*}
 	if [ "$path" != "$d" ] && [ ! -e "$path" ]; then
@@ -92,7 +98,14 @@ for d in ${DISKS[@]+"${DISKS[@]}"}; do
 	fi
 	[ -e "$path" ] || { echo "run.sh: disk $path does not exist (use PATH:SIZE to create it)" >&2; exit 2; }
 	# discard=unmap: a discarded range reads back as zeroes, as on the replica
-	drive_args+=(-drive "file=$path,format=raw,if=virtio,cache=none,aio=threads,discard=unmap,detect-zeroes=unmap")
+	opts="file=$path,format=raw,cache=none,aio=threads,discard=unmap,detect-zeroes=unmap"
+	if [ "${CDP_VM_IOTHREADS:-0}" = 1 ]; then
+		drive_args+=(-object "iothread,id=io$n_disk" -drive "$opts,if=none,id=d$n_disk"
+			     -device "virtio-blk-pci,drive=d$n_disk,iothread=io$n_disk")
+	else
+		drive_args+=(-drive "$opts,if=virtio")
+	fi
+	n_disk=$((n_disk + 1))
 done
 
 append="console=ttyS0 panic=-1 oops=panic loglevel=5 printk.time=1 cdp.work=$WORK"
