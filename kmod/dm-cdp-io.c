@@ -198,7 +198,9 @@ static void cdp_submit(struct cdp *cdp, struct cdp_io *io)
  */
 static bool cdp_resync_covers(struct cdp *cdp, u32 region)
 {
-	if (READ_ONCE(cdp->mode) == CDP_MODE_SYNC && !READ_ONCE(cdp->degraded))
+	/* syncing only: then no MARK is taken (cdp_mark) until it ends */
+	if (READ_ONCE(cdp->state) != CDP_STATE_SYNCING ||
+	    (READ_ONCE(cdp->mode) == CDP_MODE_SYNC && !READ_ONCE(cdp->degraded)))
 		return false;
 	return test_bit(region, cdp->resync);
 }

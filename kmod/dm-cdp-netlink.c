@@ -275,7 +275,7 @@ static int cdp_nl_mark(struct sk_buff *skb, struct genl_info *info)
 	if (r) {
 		if (r == -EAGAIN)
 			NL_SET_ERR_MSG(info->extack,
-				       "volume is tracking (no consumer or queue full): no consistent point to mark");
+				       "volume is tracking or resyncing: no consistent point to mark until it replicates again");
 		goto out;
 	}
 	r = -ENOMEM;

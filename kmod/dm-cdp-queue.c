@@ -243,7 +243,14 @@ int cdp_ack(struct cdp *cdp, u64 seq)
 	return 0;
 }
 
-/* Insert a MARK record now; returns its seq (0 and *err when not possible). */
+/*
+ * Insert a MARK record now; returns its seq (0 and *err when not possible).
+ * Not while tracking or syncing, nor with a region waiting for resync (a
+ * write just left to it, before the worker switched to syncing): writes
+ * that completed before the MARK may then be missing from the stream
+ * before it (tracked, or left to the resync), so the MARK would not be a
+ * consistent point.
+ */
 u64 cdp_mark(struct cdp *cdp, int *err)
 {
 	struct cdp_rec *rec = cdp_rec_alloc(cdp, CDP_OP_MARK, 0, GFP_KERNEL);
@@ -255,7 +262,8 @@ u64 cdp_mark(struct cdp *cdp, int *err)
 		return 0;
 	}
 	spin_lock_irqsave(&cdp->lock, flags);
-	if (cdp->state == CDP_STATE_TRACKING) {
+	if (cdp->state == CDP_STATE_TRACKING || cdp->state == CDP_STATE_SYNCING ||
+	    find_first_bit(cdp->resync, cdp->nr_regions) < cdp->nr_regions) {
 		*err = -EAGAIN;
 		__cdp_rec_free(cdp, rec);
 	} else {

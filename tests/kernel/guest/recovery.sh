@@ -6,7 +6,7 @@
 # Disks: vda origin (64M), vdb meta (4M), vdc replica (64M).
 . tests/lib/tap.sh
 . tests/kernel/guest/cdp-common.sh
-tap_plan 13
+tap_plan 14
 O=/dev/vda M=/dev/vdb R=/dev/vdc
 cdp_load || tap_bail "module"
 "$CONSUME" --monitor > "$T/events" 2>/dev/null &
@@ -96,6 +96,18 @@ fio --name=dr --filename=/dev/mapper/c3 --direct=1 --ioengine=libaio --rw=randwr
 	--bs=4k --iodepth=4 --io_size=4m --rate_iops=250 --randrepeat=0 >"$T/fio3" 2>&1
 tap_check "writes during a resync: none failed" test $? = 0
 left=$(cdp_status_word c3 8)
+# writes are missing from the stream before any MARK now: none is taken
+if [ "$(cdp_state c3)" = syncing ]; then
+	out=$("$CONSUME" --mark rvol 2>&1)
+	rc=$?
+	if [ $rc != 0 ] && grep -q "resyncing" <<< "$out"; then
+		tap_ok "MARK refused while syncing: $out"
+	else
+		tap_fail "MARK while syncing: rc $rc, $out"
+	fi
+else
+	tap_skip "MARK while syncing" "the resync ended with fio ($(cdp_state c3))"
+fi
 wait_for 120 state_is c3 replicating || tap_diag "no end of resync: $(dmsetup status c3)"
 seq1=$(cdp_status_word c3 6)
 dmsetup message c3 0 resync_mbps 0
