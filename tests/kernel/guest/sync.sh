@@ -89,11 +89,11 @@ wait_for 60 state_is c5 replicating
 # unlimited here).
 WRS=()
 for i in 0 1 2 3; do
-	dd if=/dev/zero of=/dev/mapper/c5 bs=4k count=100000 seek=$((8192 + i * 4096)) \
+	dd if=/dev/zero of=/dev/mapper/c5 bs=4k count=100000 seek=$((8192 + i * 1024)) \
 		oflag=direct status=none 2>/dev/null &
 	WRS+=($!)
 done
-wrote() { local p; for p in "${WRS[@]}"; do [ "$(awk '/^wchar/ {print $2}' /proc/$p/io 2>/dev/null)" -gt 0 ] || return 1; done; }
+wrote() { local p w; for p in "${WRS[@]}"; do w=$(awk '/^wchar/ {print $2}' /proc/$p/io 2>/dev/null); [ "${w:-0}" -gt 0 ] || return 1; done; }
 wait_for 60 wrote || tap_diag "the writers have not written after 60 s"
 before=$(cdp_status_word c5 9)
 t0=$(ms)
