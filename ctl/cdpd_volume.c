@@ -356,7 +356,11 @@ static int on_record(const struct cdp_record *r, void *arg)
 
 	if (r->op == CDP_OP_FLUSH || r->op == CDP_OP_MARK)
 		rec.length = 0;
-	if ((r->flags & CDP_REC_F_RESYNC) && !w->in_resync)
+	/*
+	 * The first record of a resync phase: resync data, or any record the
+	 * kernel enqueued while syncing (writes before it may be missing).
+	 */
+	if ((r->flags & (CDP_REC_F_RESYNC | CDP_REC_F_UNORDERED)) && !w->in_resync)
 		start_resync(w, r->seq);
 	ret = submit_record(w, &rec, r);
 	if (cdpd_verbose) {

@@ -178,6 +178,7 @@ int cdp_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error);
 void cdp_worker(struct work_struct *ws);
 void cdp_tick(struct work_struct *ws);
 void __cdp_enter_tracking(struct cdp *cdp, u32 why);
+void __cdp_start_syncing(struct cdp *cdp);
 void __cdp_event(struct cdp *cdp, u32 event, u64 seq);
 void cdp_kick(struct cdp *cdp);
 void cdp_release_sync(struct cdp *cdp, bool all, blk_status_t status);

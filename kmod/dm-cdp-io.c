@@ -60,12 +60,26 @@ static void __set_resync(struct cdp *cdp, u32 region)
 	__set_bit(region, cdp->resync);
 }
 
+/*
+ * Lock held: a region now waits for resync while the volume replicates.
+ * Syncing starts at once, not when the worker next runs: every record
+ * from here on is flagged unordered (__cdp_enqueue), since the stream now
+ * lacks a completed write, and no MARK is taken.
+ */
+void __cdp_start_syncing(struct cdp *cdp)
+{
+	if (cdp->state != CDP_STATE_REPLICATING)
+		return;
+	WRITE_ONCE(cdp->state, CDP_STATE_SYNCING);
+	__cdp_event(cdp, CDP_EV_RESYNC_START, cdp->last_seq);
+}
+
 void __cdp_enter_tracking(struct cdp *cdp, u32 why)
 {
 	cdp->dropped++;
 	if (cdp->state == CDP_STATE_TRACKING)
 		return;
-	cdp->state = CDP_STATE_TRACKING;
+	WRITE_ONCE(cdp->state, CDP_STATE_TRACKING);
 	if (why)
 		__cdp_event(cdp, why, cdp->last_seq);
 	__cdp_event(cdp, CDP_EV_TRACKING, cdp->last_seq);
@@ -137,8 +151,10 @@ static bool cdp_write_done(struct cdp *cdp, struct cdp_io *io, blk_status_t stat
 		cdp->refs[io->region]--;
 		if (rec)
 			__cdp_rec_free(cdp, rec);
-		if (cdp->state == CDP_STATE_REPLICATING)
+		if (cdp->state == CDP_STATE_REPLICATING) {
+			__cdp_start_syncing(cdp);
 			kick = true;
+		}
 	}
 	spin_unlock_irqrestore(&cdp->lock, flags);
 	if (kick)
@@ -191,10 +207,11 @@ static void cdp_submit(struct cdp *cdp, struct cdp_io *io)
  * picks a busy region), and such a write's completion marks the region for
  * resync again (cdp_write_done), so the data reaches the replica from
  * there. A copy would only fill the queue with data sent twice, and during
- * a resync the replica is not crash-consistent anyway (DESIGN: cdpd keeps
- * a pre-resync snapshot). A sync-mode write keeps its record: it completes
- * on the consumer's ack. The bit is read without the lock: a stale "set"
- * costs one more resync of the region, a stale "clear" a record.
+ * a resync the replica is not crash-consistent anyway (records are flagged
+ * unordered, cdpd keeps a pre-resync snapshot). A sync-mode write keeps
+ * its record: it completes on the consumer's ack. The bit is read without
+ * the lock: a stale "set" costs one more resync of the region, a stale
+ * "clear" a record.
  */
 static bool cdp_resync_covers(struct cdp *cdp, u32 region)
 {
@@ -202,7 +219,8 @@ static bool cdp_resync_covers(struct cdp *cdp, u32 region)
 	if (READ_ONCE(cdp->state) != CDP_STATE_SYNCING ||
 	    (READ_ONCE(cdp->mode) == CDP_MODE_SYNC && !READ_ONCE(cdp->degraded)))
 		return false;
-	return test_bit(region, cdp->resync);
+	/* lockless on purpose, see above: either answer is safe */
+	return data_race(test_bit(region, cdp->resync));
 }
 
 /*----------------------------------------------------------------*/
@@ -646,21 +664,19 @@ static void __cdp_update_state(struct cdp *cdp)
 		/* Leave tracking once the consumer drained most of the queue. */
 		if (cdp->consumer && !cdp->suspending &&
 		    cdp->pool_free >= cdp->pool_total - cdp->pool_total / 4) {
-			cdp->state = CDP_STATE_SYNCING;
+			WRITE_ONCE(cdp->state, CDP_STATE_SYNCING);
 			__cdp_event(cdp, CDP_EV_RESYNC_START, cdp->last_seq);
 		}
 		break;
 	case CDP_STATE_SYNCING:
 		if (!dirty && !cdp->resync_inflight) {
-			cdp->state = CDP_STATE_REPLICATING;
+			WRITE_ONCE(cdp->state, CDP_STATE_REPLICATING);
 			__cdp_event(cdp, CDP_EV_RESYNC_DONE, cdp->last_seq);
 		}
 		break;
 	default:
-		if (dirty) {
-			cdp->state = CDP_STATE_SYNCING;
-			__cdp_event(cdp, CDP_EV_RESYNC_START, cdp->last_seq);
-		}
+		if (dirty)
+			__cdp_start_syncing(cdp);
 		break;
 	}
 }

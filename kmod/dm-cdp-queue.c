@@ -141,6 +141,8 @@ void cdp_rec_copy_bio(struct cdp_rec *rec, struct bio *bio)
 void __cdp_enqueue(struct cdp *cdp, struct cdp_rec *rec)
 {
 	rec->seq = ++cdp->last_seq;
+	if (cdp->state == CDP_STATE_SYNCING)
+		rec->flags |= CDP_REC_F_UNORDERED;
 	/*
 	 * The tick's wall clock (1 jiffy resolution is plenty for a lag in
 	 * seconds): no clocksource read per write. Where the clocksource is

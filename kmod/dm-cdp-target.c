@@ -300,7 +300,7 @@ static int cdp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	/* jiffies starts near a wrap: time_after() against 0 is not "long ago" */
 	cdp->resync_paid = jiffies;
 	cdp->busy_window = jiffies;
-	cdp->state = CDP_STATE_TRACKING;
+	WRITE_ONCE(cdp->state, CDP_STATE_TRACKING);
 
 	r = parse_volume_id(cdp, argv[2], &ti->error);
 	if (r)
@@ -574,6 +574,7 @@ static int cdp_message(struct dm_target *ti, unsigned int argc, char **argv,
 			__cdp_meta_mark(cdp->md, r);
 			__set_bit(r, cdp->resync);
 		}
+		__cdp_start_syncing(cdp);
 		spin_unlock_irqrestore(&cdp->lock, flags);
 		cdp_kick(cdp);
 		return 0;

@@ -20,7 +20,12 @@ int cdpd_connect(const struct cdp_config *cfg, char *err, size_t errlen)
 
 	if (!path)
 		path = cfg->control_socket;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "control socket path %.60s... is longer than %zu bytes: "
+			 "set a shorter control_socket in cdp.conf", path, sizeof(sa.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		int e = errno;

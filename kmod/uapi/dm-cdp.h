@@ -117,6 +117,13 @@ enum cdp_rec_op {
 /* Record flags (CDP_REC_ATTR_FLAGS). */
 #define CDP_REC_F_FUA		(1U << 0)	/* the origin write was FUA */
 #define CDP_REC_F_RESYNC	(1U << 1)	/* region content from a resync */
+/*
+ * Enqueued while syncing: writes that completed before it may be missing
+ * from the stream (tracked, or left to the resync), so the replica is not
+ * crash-consistent from this record until the resync ends. A consumer
+ * keeping a consistent point takes it before the first such record.
+ */
+#define CDP_REC_F_UNORDERED	(1U << 2)
 
 enum cdp_mode {
 	CDP_MODE_ASYNC = 0,

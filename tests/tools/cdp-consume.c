@@ -43,7 +43,11 @@
  *                     at every FLUSH marker check that the N 4 KiB blocks at
  *                     SECTOR of the replica hold a gap-free prefix of blocks
  *                     written by a sequential writer ("CDPBLK01" + LE64 index,
- *                     see tests/kernel/guest/seqwriter.py); exit 4 if not
+ *                     see tests/kernel/guest/seqwriter.py); exit 4 if not.
+ *                     Also just before the first record of a resync phase
+ *                     (flagged RESYNC or UNORDERED: where cdpd takes its
+ *                     pre-resync snapshot), and not at FLUSH markers inside
+ *                     one (the replica is not consistent until it ends).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -101,6 +105,8 @@ struct consumer {
 	struct timespec last_sync;
 	uint64_t prefix_sector, prefix_blocks;
 	uint64_t prefix_len, n_prefix;	/* longest prefix seen, checks done */
+	int in_resync;			/* in a run of RESYNC/UNORDERED records */
+	uint64_t n_resync_points;	/* resync phases entered (prefix checked) */
 	/* counters */
 	uint64_t n_rec, n_write, n_discard, n_zero, n_flush, n_mark, n_resync;
 	uint64_t bytes, n_ack;
@@ -381,6 +387,26 @@ static void check_prefix(struct consumer *c, uint64_t seq)
 	c->n_prefix++;
 }
 
+/*
+ * A run of RESYNC/UNORDERED records is a resync phase: before its first
+ * record everything applied is a consistent point (cdpd snapshots there),
+ * so the prefix is checked; inside it, FLUSH markers are not checked; the
+ * first plain record after it means the kernel replicates again.
+ */
+static void resync_phase(struct consumer *c, const struct cdp_record *rec)
+{
+	int unordered = !!(rec->flags & (CDP_REC_F_RESYNC | CDP_REC_F_UNORDERED));
+
+	if (unordered && !c->in_resync) {
+		c->n_resync_points++;
+		if (c->prefix_blocks) {
+			aio_wait_all(c);
+			check_prefix(c, rec->seq - 1);
+		}
+	}
+	c->in_resync = unordered;
+}
+
 static int apply(const struct cdp_record *rec, void *arg)
 {
 	struct consumer *c = arg;
@@ -392,6 +418,7 @@ static int apply(const struct cdp_record *rec, void *arg)
 			rec->seq, c->applied_seq);
 		exit(3);
 	}
+	resync_phase(c, rec);
 	switch (rec->op) {
 	case CDP_OP_WRITE:
 		if (c->direct && !c->discard_data)
@@ -439,7 +466,7 @@ static int apply(const struct cdp_record *rec, void *arg)
 	}
 	if (rec->op == CDP_OP_FLUSH || rec->op == CDP_OP_MARK) {
 		rec->op == CDP_OP_FLUSH ? c->n_flush++ : c->n_mark++;
-		if (c->prefix_blocks) {
+		if (c->prefix_blocks && !c->in_resync) {
 			aio_wait_all(c);
 			check_prefix(c, rec->seq);
 		}
@@ -685,8 +712,8 @@ int main(int argc, char **argv)
 		c.n_rec, c.n_write, c.n_discard, c.n_zero, c.n_flush, c.n_mark, c.n_resync,
 		c.bytes, c.n_ack, c.applied_seq);
 	if (c.prefix_blocks)
-		fprintf(stderr, "cdp-consume: %" PRIu64 " prefix checks at FLUSH markers passed, prefix %" PRIu64 " blocks\n",
-			c.n_prefix, c.prefix_len);
+		fprintf(stderr, "cdp-consume: %" PRIu64 " prefix checks at FLUSH markers and resync starts passed (%" PRIu64 " resync starts), prefix %" PRIu64 " blocks\n",
+			c.n_prefix, c.n_resync_points, c.prefix_len);
 	if (c.log)
 		fclose(c.log);
 	cdp_nl_close(c.ev);

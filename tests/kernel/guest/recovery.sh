@@ -1,12 +1,13 @@
 #!/bin/bash
 # Guest side of test_12_recovery.sh: overflow -> tracking -> resync, a
 # consumer killed mid-stream and re-attached (redelivery after the acked
-# seq), and writes while a resync runs (those to regions still waiting for
-# it are left to the resync, not captured).
+# seq), writes while a resync runs (those to regions still waiting for
+# it are left to the resync, not captured), and the consistent point before
+# a resync under a sequential writer.
 # Disks: vda origin (64M), vdb meta (4M), vdc replica (64M).
 . tests/lib/tap.sh
 . tests/kernel/guest/cdp-common.sh
-tap_plan 14
+tap_plan 16
 O=/dev/vda M=/dev/vdb R=/dev/vdc
 cdp_load || tap_bail "module"
 "$CONSUME" --monitor > "$T/events" 2>/dev/null &
@@ -125,4 +126,40 @@ else
 	tap_fail "after writes during a resync: replica == origin"; tap_diag "$out"
 	tap_diag "$(python3 tests/kernel/guest/regiondiff.py $O $R 65536)"
 fi
+
+# 4. The consistent point before a resync. A sequential writer (write +
+# fdatasync per 4 KiB block) runs; the consumer stops, the queue overflows,
+# writes are tracked; the consumer resumes and the resync runs while the
+# writer goes on. Records enqueued while syncing are flagged unordered, so
+# the replica just before the first of them (where cdpd snapshots) must
+# hold a gap-free prefix of the writer's blocks; cdp-consume checks that
+# there and at every FLUSH outside the resync (exit 4 if not).
+SW=$((48 * 2048))
+# A slow resync (16 regions of 64 KiB a second): the writer moves on to
+# regions not marked while the ones it wrote during tracking still wait.
+dmsetup message c3 0 resync_mbps 1
+dmsetup message c3 0 resync_min_mbps 1
+consumer_start rvol $R --check-prefix $SW:2500
+wait_for 60 state_is c3 replicating || tap_diag "not replicating: $(dmsetup status c3)"
+# 2 ms between blocks: still writing when the resync starts (~5 s or more)
+python3 tests/kernel/guest/seqwriter.py /dev/mapper/c3 $SW 2500 2 &
+SWP=$!
+sleep 1
+kill -STOP "$CONS_PID"
+wait_for 60 state_is c3 tracking || tap_diag "no overflow: $(dmsetup status c3)"
+kill -CONT "$CONS_PID"
+wait $SWP
+dmsetup message c3 0 resync_mbps 0
+dmsetup message c3 0 resync_min_mbps 16
+# a consumer that found a gap has exited (4): then nothing drains
+synced_or_gone() { state_is c3 replicating || ! kill -0 "$CONS_PID" 2>/dev/null; }
+wait_for 120 synced_or_gone || tap_diag "no end of resync: $(dmsetup status c3)"
+if consumer_finish 120 && out=$(grep "prefix checks" "$T/consumer.log" | tail -n1) &&
+   grep -q "([1-9][0-9]* resync starts)" <<< "$out"; then
+	tap_ok "tracking + resync under a sequential writer: gap-free prefix before the resync (${out#cdp-consume: })"
+else
+	tap_fail "tracking + resync under a sequential writer: consistent point before the resync"
+	tap_diag "$(tail -n 4 "$T/consumer.log")"
+fi
+tap_check "after the sequential writer: replica == origin" same_content $O $R
 tap_done
