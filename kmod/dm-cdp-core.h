@@ -132,6 +132,7 @@ struct cdp {
 	unsigned int pool_total, pool_free;
 	unsigned int resync_inflight;
 	u32 resync_cursor;
+	u32 resync_count;		/* bits set in resync: no scans under the lock */
 	unsigned long resync_paid;	/* jiffies: resync debt paid up to */
 	u64 resync_debt;		/* bytes issued beyond the rate so far */
 	unsigned long busy_window;	/* jiffies: write-activity window start */

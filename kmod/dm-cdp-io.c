@@ -57,7 +57,8 @@ void cdp_kick(struct cdp *cdp)
 
 static void __set_resync(struct cdp *cdp, u32 region)
 {
-	__set_bit(region, cdp->resync);
+	if (!__test_and_set_bit(region, cdp->resync))
+		cdp->resync_count++;
 }
 
 /*
@@ -497,6 +498,8 @@ static bool __resync_pick(struct cdp *cdp, u32 *region)
 	u32 r = cdp->resync_cursor, tries = 0;
 	struct cdp_range range;
 
+	if (!cdp->resync_count)
+		return false;
 	while (tries++ < 64) {
 		r = find_next_bit(cdp->resync, cdp->nr_regions, r);
 		if (r >= cdp->nr_regions) {
@@ -624,7 +627,8 @@ static void cdp_resync_issue(struct cdp *cdp)
 		pages = DIV_ROUND_UP(len, PAGE_SIZE);
 		if (cdp->pool_free < pages || __resync_throttled(cdp, len))
 			goto stop;
-		__clear_bit(region, cdp->resync);
+		if (__test_and_clear_bit(region, cdp->resync))
+			cdp->resync_count--;
 		cdp->refs[region]++;
 		rs->cdp = cdp;
 		rs->region = region;
@@ -657,7 +661,7 @@ stop:
 /* Lock held: the state machine of docs (tracking -> syncing -> replicating). */
 static void __cdp_update_state(struct cdp *cdp)
 {
-	bool dirty = find_first_bit(cdp->resync, cdp->nr_regions) < cdp->nr_regions;
+	bool dirty = cdp->resync_count;
 
 	switch (cdp->state) {
 	case CDP_STATE_TRACKING:

@@ -109,7 +109,7 @@ static int cdp_fill_volinfo(struct sk_buff *skb, struct cdp *cdp)
 	qb = cdp->queued_bytes;
 	last = cdp->last_seq;
 	acked = cdp->acked_seq;
-	left = bitmap_weight(cdp->resync, cdp->nr_regions);
+	left = cdp->resync_count;
 	resynced = cdp->resynced;
 	consumer = cdp->consumer;
 	dirty = __cdp_meta_dirty(cdp->md);

@@ -265,7 +265,7 @@ u64 cdp_mark(struct cdp *cdp, int *err)
 	}
 	spin_lock_irqsave(&cdp->lock, flags);
 	if (cdp->state == CDP_STATE_TRACKING || cdp->state == CDP_STATE_SYNCING ||
-	    find_first_bit(cdp->resync, cdp->nr_regions) < cdp->nr_regions) {
+	    cdp->resync_count) {
 		*err = -EAGAIN;
 		__cdp_rec_free(cdp, rec);
 	} else {

@@ -444,6 +444,7 @@ static int cdp_preresume(struct dm_target *ti)
 		}
 		spin_lock_irqsave(&cdp->lock, flags);
 		bitmap_copy(cdp->resync, cdp_meta_bits(cdp->md), cdp->nr_regions);
+		cdp->resync_count = bitmap_weight(cdp->resync, cdp->nr_regions);
 		cdp->acked_seq = cdp_meta_acked_seq(cdp->md);
 		cdp->last_seq = max(cdp_meta_last_seq(cdp->md), cdp->acked_seq);
 		spin_unlock_irqrestore(&cdp->lock, flags);
@@ -510,7 +511,7 @@ static void cdp_status(struct dm_target *ti, status_type_t type,
 		dirty = __cdp_meta_dirty(cdp->md);
 		last = cdp->last_seq;
 		acked = cdp->acked_seq;
-		left = bitmap_weight(cdp->resync, cdp->nr_regions);
+		left = cdp->resync_count;
 		resynced = cdp->resynced;
 		consumer = cdp->consumer;
 		dw = cdp->data_writes;
@@ -574,6 +575,7 @@ static int cdp_message(struct dm_target *ti, unsigned int argc, char **argv,
 			__cdp_meta_mark(cdp->md, r);
 			__set_bit(r, cdp->resync);
 		}
+		cdp->resync_count = cdp->nr_regions;
 		__cdp_start_syncing(cdp);
 		spin_unlock_irqrestore(&cdp->lock, flags);
 		cdp_kick(cdp);
