@@ -520,13 +520,18 @@ static bool __resync_pick(struct cdp *cdp, u32 *region)
 	return false;
 }
 
-/* Lock held: did application writes come in during the last tick? */
+/*
+ * Lock held: did application writes come in during the last tick, or do
+ * sync-mode writes wait for their ack? The latter matters: writers blocked
+ * behind resync records in the stream submit nothing new, and counting
+ * that as idle would let the resync run unlimited and block them longer.
+ */
 static bool __cdp_busy(struct cdp *cdp)
 {
 	unsigned long win = msecs_to_jiffies(CDP_TICK_MS);
 
 	if (time_after_eq(jiffies, cdp->busy_window + win)) {
-		cdp->busy = cdp->data_writes != cdp->busy_writes;
+		cdp->busy = cdp->data_writes != cdp->busy_writes || cdp->sync_waiting;
 		cdp->busy_writes = cdp->data_writes;
 		cdp->busy_window = jiffies;
 	}

@@ -40,17 +40,6 @@ g_cdpd_nices() { eval "$G_CDPD_THREADS" | g_nices_parse; }
 g_cdpd_kill() { [ -n "$CDPD_PID" ] && kill -9 "$CDPD_PID"; wait "$CDPD_PID" 2>/dev/null; CDPD_PID=""; }
 
 # g_wait_synced VOL SECONDS: everything captured is acked and no resync left
-# g_wait SECONDS CMD...: poll CMD every 0.2 s until it succeeds or time is up.
-g_wait() {
-	local t=$1 i
-	shift
-	for ((i = 0; i < t * 5; i++)); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
 g_wait_synced() {
 	local vol=$1 t=${2:-120} i j
 	for ((i = 0; i < t * 5; i++)); do

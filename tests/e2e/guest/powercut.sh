@@ -19,10 +19,10 @@ boot1)
 	dirty() { cdpctl -j status pc | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["dirty_regions"])'; }
 	clean() { [ "$(dirty)" = 0 ]; }
 	writing() { [ "$(dirty)" -gt 0 ]; }
-	g_wait 60 clean || echo "# bits not cleared after the sync: $(dirty)"
+	wait_for 60 clean || echo "# bits not cleared after the sync: $(dirty)"
 	fio --name=w --filename=/dev/mapper/cdp-pc --size=96M --bsrange=4k-256k --rw=randwrite \
 		--ioengine=libaio --iodepth=16 --direct=1 --time_based --runtime=60 >/dev/null 2>&1 &
-	g_wait 60 writing || echo "# no dirty region after 60 s of fio"
+	wait_for 60 writing || echo "# no dirty region after 60 s of fio"
 	sleep 2
 	cdpctl status pc | sed 's/^/# /'
 	tap_ok "writing when the power goes"

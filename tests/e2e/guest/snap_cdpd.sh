@@ -18,7 +18,7 @@ FIO=$!
 G_CLEAN+=("kill $FIO")
 # fio's 4 files exist (a starved guest may take seconds to start it)
 fio_files() { [ "$(find /mnt/v -maxdepth 1 -name 'w.*' | wc -l)" -ge 4 ]; }
-g_wait 60 fio_files || echo "# fio has not made its files after 60 s"
+wait_for 60 fio_files || echo "# fio has not made its files after 60 s"
 sleep 1
 sums() { (cd "$1" && find . -type f ! -path './lost+found/*' | sort | xargs -r sha256sum); }
 # The application quiesce: the pre hook stops fio (its job processes are

@@ -102,17 +102,6 @@ same_content() {
 	cmp -n "$n" "$1" "$2"
 }
 
-# wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds.
-wait_for() {
-	local t=$1 i
-	shift
-	for ((i = 0; i < t * 5; i++)); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
 state_is() { [ "$(cdp_state "$1" 2>/dev/null)" = "$2" ]; }
 
 # A precondition failed: stop here (the planned count stays unmet: failure).

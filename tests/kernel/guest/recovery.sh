@@ -14,6 +14,19 @@ cdp_load || tap_bail "module"
 MON=$!
 trap 'kill $MON 2>/dev/null; cdp_cleanup' EXIT
 
+# replica_check NAME: ok when replica == origin, else the differing regions
+replica_check() {
+	local out
+	if out=$(same_content $O $R 2>&1); then
+		tap_ok "$1: replica == origin"
+		return 0
+	fi
+	tap_fail "$1: replica == origin"
+	tap_diag "$out"
+	tap_diag "$(python3 tests/kernel/guest/regiondiff.py $O $R 65536)"
+	return 1
+}
+
 tap_check "tiny queue table (queue_mb 1, region_kb 64)" \
 	cdp_create c3 $O $M rvol 4 queue_mb 1 region_kb 64
 dmsetup status c3 >/dev/null 2>&1 || tap_bail "no cdp device"
@@ -71,11 +84,7 @@ if [ -n "$first2" ] && [ "$first2" = $((acked + 1)) ] && [ "$first2" -le $((last
 else
 	tap_fail "re-attach redelivery (acked $acked, first after restart $first2, last before crash $last1)"
 fi
-if out=$(same_content $O $R 2>&1); then
-	tap_ok "after consumer crash: replica == origin"
-else
-	tap_fail "after consumer crash: replica == origin"; tap_diag "$out"
-	tap_diag "$(python3 tests/kernel/guest/regiondiff.py $O $R 65536)"
+if ! replica_check "after consumer crash"; then
 	tap_diag "$(dmsetup status c3)"
 	tap_diag "$(awk '$3 >= 81920 && $3 < 82048' "$T/log1" "$T/log2" | head -30)"
 	tap_diag "$(tail -n 4 "$T/consumer.log")"
@@ -120,12 +129,7 @@ if [ $((seq1 - seq0)) -lt 1948 ]; then
 else
 	tap_fail "records during the resync: $((seq1 - seq0)) (1024 writes + 1024 regions, $left left when fio ended)"
 fi
-if out=$(same_content $O $R 2>&1); then
-	tap_ok "after writes during a resync: replica == origin"
-else
-	tap_fail "after writes during a resync: replica == origin"; tap_diag "$out"
-	tap_diag "$(python3 tests/kernel/guest/regiondiff.py $O $R 65536)"
-fi
+replica_check "after writes during a resync"
 
 # 4. The consistent point before a resync. A sequential writer (write +
 # fdatasync per 4 KiB block) runs; the consumer stops, the queue overflows,
