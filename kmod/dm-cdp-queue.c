@@ -247,11 +247,11 @@ int cdp_ack(struct cdp *cdp, u64 seq)
 
 /*
  * Insert a MARK record now; returns its seq (0 and *err when not possible).
- * Not while tracking or syncing, nor with a region waiting for resync (a
- * write just left to it, before the worker switched to syncing): writes
- * that completed before the MARK may then be missing from the stream
- * before it (tracked, or left to the resync), so the MARK would not be a
- * consistent point.
+ * Not while tracking or syncing, nor with any region waiting for resync
+ * (the state switches to syncing when one does; the count keeps the rule
+ * independent of that): writes that completed before the MARK may then be
+ * missing from the stream before it (tracked, or left to the resync), so
+ * the MARK would not be a consistent point.
  */
 u64 cdp_mark(struct cdp *cdp, int *err)
 {
