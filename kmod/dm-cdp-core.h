@@ -47,6 +47,7 @@ enum cdp_io_kind {
 	CDP_IO_FLUSH,			/* empty flush: FLUSH marker at end_io */
 	CDP_IO_WRITE,			/* write/discard/write-zeroes */
 	CDP_IO_DONE,			/* sync write already handled */
+	CDP_IO_CLAIM,			/* a resync claim (struct cdp_resync) */
 };
 
 /* Per-bio data (ti->per_io_data_size). */
@@ -125,6 +126,11 @@ struct cdp {
 	struct list_head queue;		/* struct cdp_rec, seq order */
 	struct cdp_rec *fetch_hint;	/* where the last FETCH lookup ended */
 	struct list_head resync_done;	/* resync reads completed */
+	/*
+	 * A resync read waiting in cdp->parked for a region that writes
+	 * never leave idle (dm-cdp-io.c, cdp_resync_issue); NULL: none.
+	 */
+	struct cdp_resync *claim;
 	u64 queued_records, queued_bytes;
 	u64 last_seq, acked_seq;
 	u32 consumer;			/* netlink portid, 0 = none */
@@ -184,6 +190,7 @@ void __cdp_event(struct cdp *cdp, u32 event, u64 seq);
 void cdp_kick(struct cdp *cdp);
 void cdp_release_sync(struct cdp *cdp, bool all, blk_status_t status);
 void cdp_lazy_clear(struct cdp *cdp, bool all);
+void cdp_claim_cancel(struct cdp *cdp);
 
 /* dm-cdp-netlink.c */
 int cdp_nl_init(void);

@@ -28,7 +28,8 @@
 struct cdp_resync {
 	struct list_head list;		/* cdp->resync_done */
 	struct cdp *cdp;
-	struct cdp_range range;
+	struct cdp_range range;		/* in cdp->ranges while reading */
+	struct cdp_io claim;		/* in cdp->parked while claimed */
 	struct cdp_rec *rec;
 	u32 region;
 	atomic_t pending;
@@ -194,9 +195,15 @@ static bool cdp_issue_clone(struct cdp *cdp, struct cdp_io *io, gfp_t gfp)
 	return true;
 }
 
-/* Worker: issue a bio that map() parked or deferred. */
+static int cdp_resync_submit(struct cdp *cdp, struct cdp_resync *rs);
+
+/* Worker: issue a bio that map() parked or deferred, or a granted claim. */
 static void cdp_submit(struct cdp *cdp, struct cdp_io *io)
 {
+	if (io->kind == CDP_IO_CLAIM) {
+		cdp_resync_submit(cdp, container_of(io, struct cdp_resync, claim));
+		return;
+	}
 	if (io->sync && cdp_issue_clone(cdp, io, GFP_NOIO))
 		return;
 	submit_bio_noacct(io_bio(io));
@@ -362,6 +369,24 @@ int cdp_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 /*----------------------------------------------------------------*/
 /* Worker */
 
+/*
+ * Lock held: a claim's turn came, every write queued before it is done.
+ * Those may have been let through without a record (cdp_resync_covers)
+ * and marked the region again on completion; the read covers them, so the
+ * mark goes. Writes queued after the claim were admitted with the region
+ * already cleared (cdp_resync_issue): they have their records, and wait
+ * for the read behind its range.
+ */
+static void __cdp_claim_grant(struct cdp *cdp, struct cdp_io *io)
+{
+	struct cdp_resync *rs = container_of(io, struct cdp_resync, claim);
+
+	list_add_tail(&rs->range.list, &cdp->ranges);
+	if (__test_and_clear_bit(rs->region, cdp->resync))
+		cdp->resync_count--;
+	cdp->claim = NULL;
+}
+
 /* Parked bios whose range became free (FIFO among overlapping ones). */
 static void cdp_unpark(struct cdp *cdp, struct list_head *ready)
 {
@@ -374,6 +399,11 @@ static void cdp_unpark(struct cdp *cdp, struct list_head *ready)
 		    __parked_busy(cdp, &io->range, io))
 			continue;
 		list_del(&io->list);
+		if (io->kind == CDP_IO_CLAIM) {
+			__cdp_claim_grant(cdp, io);
+			list_add_tail(&io->list, ready);
+			continue;
+		}
 		list_add_tail(&io->range.list, &cdp->ranges);
 		if (__cdp_meta_mark(cdp->md, io->region))
 			list_add_tail(&io->list, ready);
@@ -492,12 +522,16 @@ static void cdp_resync_reap(struct cdp *cdp)
 	wake_up(&cdp->wait);
 }
 
-/* Pick the next dirty region that no I/O holds; lock held. */
-static bool __resync_pick(struct cdp *cdp, u32 *region)
+/*
+ * Pick the next dirty region that no I/O holds; lock held. When every one
+ * tried is busy, @busy is the first of them (else CDP_NO_REGION).
+ */
+static bool __resync_pick(struct cdp *cdp, u32 *region, u32 *busy)
 {
 	u32 r = cdp->resync_cursor, tries = 0;
 	struct cdp_range range;
 
+	*busy = CDP_NO_REGION;
 	if (!cdp->resync_count)
 		return false;
 	while (tries++ < 64) {
@@ -514,6 +548,8 @@ static bool __resync_pick(struct cdp *cdp, u32 *region)
 			cdp->resync_cursor = r + 1;
 			return true;
 		}
+		if (*busy == CDP_NO_REGION)
+			*busy = r;
 		r++;
 	}
 	cdp->resync_cursor = r;
@@ -611,27 +647,80 @@ static int cdp_resync_submit(struct cdp *cdp, struct cdp_resync *rs)
 	return 0;
 }
 
-/* Start resync reads of dirty regions, under region (range) locks. */
+/*
+ * Lock held: park a claim on a busy region. It queues FIFO behind the
+ * writes parked before it, and writes that come after it park behind it
+ * (cdp_map's __parked_busy), so the read starts once the writes in flight
+ * are done (__cdp_claim_grant). Without it a region that always has a
+ * write in flight (a journal, a hot index) is never read, the volume never
+ * leaves syncing and no snapshot is taken: DRBD's resync and dm-clone's
+ * hydration hold writes to the region they copy in the same way.
+ */
+static void __cdp_claim(struct cdp *cdp, struct cdp_resync *rs)
+{
+	rs->claim.kind = CDP_IO_CLAIM;
+	rs->claim.region = rs->region;
+	rs->claim.range.start = rs->range.start;
+	rs->claim.range.end = rs->range.end;
+	list_add_tail(&rs->claim.list, &cdp->parked);
+}
+
+/* Presuspend: a claim must not hold the suspend up behind writes. */
+void cdp_claim_cancel(struct cdp *cdp)
+{
+	struct cdp_resync *rs;
+	unsigned long flags;
+
+	spin_lock_irqsave(&cdp->lock, flags);
+	rs = cdp->claim;
+	if (rs) {
+		list_del(&rs->claim.list);
+		cdp->claim = NULL;
+		__set_resync(cdp, rs->region);
+		cdp->refs[rs->region]--;
+		__cdp_rec_free(cdp, rs->rec);
+		cdp->resync_inflight--;
+	}
+	spin_unlock_irqrestore(&cdp->lock, flags);
+	if (!rs)
+		return;
+	kfree(rs);
+	cdp_kick(cdp);		/* writes parked behind it */
+	wake_up(&cdp->wait);
+}
+
+/*
+ * Start resync reads of dirty regions, under region (range) locks. A free
+ * region goes first; when all the ones tried are busy and no other read
+ * is in flight, the first busy one is claimed (__cdp_claim).
+ */
 static void cdp_resync_issue(struct cdp *cdp)
 {
 	struct cdp_resync *rs;
 	unsigned long flags;
-	u32 region, len, pages;
+	u32 region, busy, len, pages;
+	bool claim;
 
 	for (;;) {
-
 		rs = kzalloc(sizeof(*rs), GFP_NOIO);
 		if (!rs)
 			return;
 		spin_lock_irqsave(&cdp->lock, flags);
 		if (cdp->state != CDP_STATE_SYNCING || cdp->suspending ||
-		    cdp->resync_inflight >= CDP_RESYNC_INFLIGHT ||
-		    !__resync_pick(cdp, &region))
+		    cdp->resync_inflight >= CDP_RESYNC_INFLIGHT)
 			goto stop;
+		claim = false;
+		if (!__resync_pick(cdp, &region, &busy)) {
+			if (busy == CDP_NO_REGION || cdp->claim || cdp->resync_inflight)
+				goto stop;
+			region = busy;
+			claim = true;
+		}
 		len = cdp_region_len(cdp, region) << SECTOR_SHIFT;
 		pages = DIV_ROUND_UP(len, PAGE_SIZE);
 		if (cdp->pool_free < pages || __resync_throttled(cdp, len))
 			goto stop;
+		/* a claimed region too: writes admitted from now get records */
 		if (__test_and_clear_bit(region, cdp->resync))
 			cdp->resync_count--;
 		cdp->refs[region]++;
@@ -639,22 +728,40 @@ static void cdp_resync_issue(struct cdp *cdp)
 		rs->region = region;
 		rs->range.start = cdp_region_start(cdp, region);
 		rs->range.end = rs->range.start + (len >> SECTOR_SHIFT);
-		list_add_tail(&rs->range.list, &cdp->ranges);
+		if (!claim)
+			list_add_tail(&rs->range.list, &cdp->ranges);
 		cdp->resync_inflight++;
 		spin_unlock_irqrestore(&cdp->lock, flags);
 
 		rs->rec = cdp_rec_alloc(cdp, CDP_OP_WRITE, len, GFP_NOIO);
+		spin_lock_irqsave(&cdp->lock, flags);
+		if (rs->rec && claim && cdp->suspending) {
+			/* presuspend came meanwhile and found no claim to cancel */
+			__cdp_rec_free(cdp, rs->rec);
+			rs->rec = NULL;
+		}
 		if (!rs->rec) {
-			spin_lock_irqsave(&cdp->lock, flags);
 			__set_resync(cdp, region);
 			cdp->refs[region]--;
-			list_del(&rs->range.list);
+			if (!claim)
+				list_del(&rs->range.list);
 			cdp->resync_inflight--;
-			goto stop;
+			spin_unlock_irqrestore(&cdp->lock, flags);
+			kfree(rs);
+			wake_up(&cdp->wait);	/* presuspend may wait for it */
+			return;
 		}
 		rs->rec->sector = rs->range.start;
 		rs->rec->region = region;
 		rs->rec->flags = CDP_REC_F_RESYNC;
+		if (claim) {
+			__cdp_claim(cdp, rs);
+			cdp->claim = rs;
+			spin_unlock_irqrestore(&cdp->lock, flags);
+			cdp_kick(cdp);	/* its turn may have come already */
+			return;
+		}
+		spin_unlock_irqrestore(&cdp->lock, flags);
 		cdp_resync_submit(cdp, rs);
 	}
 	return;

@@ -406,6 +406,7 @@ static void cdp_presuspend(struct dm_target *ti)
 	spin_unlock_irqrestore(&cdp->lock, flags);
 	/* Bios waiting for an ack would block the suspend: complete them. */
 	cdp_release_sync(cdp, true, BLK_STS_OK);
+	cdp_claim_cancel(cdp);
 	wait_event(cdp->wait, !READ_ONCE(cdp->resync_inflight));
 	flush_workqueue(cdp->wq);
 }

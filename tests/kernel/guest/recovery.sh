@@ -2,12 +2,13 @@
 # Guest side of test_12_recovery.sh: overflow -> tracking -> resync, a
 # consumer killed mid-stream and re-attached (redelivery after the acked
 # seq), writes while a resync runs (those to regions still waiting for
-# it are left to the resync, not captured), and the consistent point before
-# a resync under a sequential writer.
+# it are left to the resync, not captured), the consistent point before
+# a resync under a sequential writer, and a resync that ends while one
+# region always has a write in flight.
 # Disks: vda origin (64M), vdb meta (4M), vdc replica (64M).
 . tests/lib/tap.sh
 . tests/kernel/guest/cdp-common.sh
-tap_plan 16
+tap_plan 20
 O=/dev/vda M=/dev/vdb R=/dev/vdc
 cdp_load || tap_bail "module"
 "$CONSUME" --monitor > "$T/events" 2>/dev/null &
@@ -166,4 +167,49 @@ else
 	tap_diag "$(tail -n 4 "$T/consumer.log")"
 fi
 tap_check "after the sequential writer: replica == origin" same_content $O $R
+
+# 5. A region that always has a write in flight (a journal, a hot index).
+# The resync never finds it idle; it claims it instead: writes queued
+# before the claim finish, writes after it wait for the region's read.
+# Without the claim the volume stays syncing as long as the writer runs
+# (and refuses every snapshot). The origin moves under a dm-delay that
+# holds every write 50 ms, so eight writes in flight never leave the
+# region idle, whatever the scheduler does.
+consumer_start rvol $R
+wait_for 60 state_is c3 replicating || tap_diag "not replicating: $(dmsetup status c3)"
+sz=$(blockdev --getsz $O)
+modprobe dm-delay
+if dmsetup create dly --table "0 $sz delay $O 0 0 $O 0 50"; then
+	CDP_DEVS+=(dly)		# removed after c3
+	dmsetup suspend c3 &&
+	dmsetup reload c3 --table "0 $sz cdp /dev/mapper/dly $M rvol 4 queue_mb 1 region_kb 64" &&
+	dmsetup resume c3
+fi
+tap_check "origin moved under a 50 ms write delay" \
+	grep -q "^$(dmsetup info -c --noheadings -o major,minor --separator : dly) " \
+	<<< "$(dmsetup table c3 | awk '{print $4 " "}')"
+dmsetup message c3 0 resync_mbps 0
+dmsetup message c3 0 resync_min_mbps 0
+w0=$(cdp_status_word c3 12)
+fio --name=hot --filename=/dev/mapper/c3 --direct=1 --ioengine=libaio --rw=randwrite \
+	--bs=4k --iodepth=8 --offset=0 --size=64k --time_based --runtime=40 \
+	--randrepeat=0 >"$T/fio5" 2>&1 &
+FP=$!
+writing() { [ "$(cdp_status_word c3 12)" -gt $((w0 + 50)) ]; }
+wait_for 60 writing || tap_diag "fio did not start: $(cdp_status_word c3 12) writes"
+dmsetup message c3 0 resync
+t0=$SECONDS
+if wait_for 35 state_is c3 replicating && kill -0 $FP 2>/dev/null; then
+	tap_ok "hot region resynced under its writer: syncing ended after $((SECONDS - t0)) s"
+else
+	w=done
+	kill -0 $FP 2>/dev/null && w=running
+	tap_fail "hot region under its writer: syncing did not end while the writer ran ($(cdp_state c3) after $((SECONDS - t0)) s, writer $w)"
+	tap_diag "$(dmsetup status c3)"
+fi
+wait $FP
+tap_check "hot region writer: no write failed" test $? = 0
+tap_diag "$(grep -m1 'IOPS=' "$T/fio5")"
+consumer_finish 90 || tap_diag "$(tail -n3 "$T/consumer.log")"
+replica_check "after the hot-region resync"
 tap_done
