@@ -59,8 +59,11 @@ struct cdp_io {
 	u32 region;
 	u8 kind;
 	u8 op;				/* enum cdp_rec_op */
-	bool sync;			/* completes at ack (own clone) */
-	blk_status_t status;
+	bool sync;			/* sync mode: own clone, record at issue */
+	bool queued;			/* its record went in at issue */
+	struct bio *clone;		/* sync: the origin write */
+	atomic_t pending;		/* sync: origin write + ack (if awaited) */
+	blk_status_t status;		/* sync: first error of either */
 };
 
 struct cdp_event_slot {
@@ -189,6 +192,7 @@ void __cdp_start_syncing(struct cdp *cdp);
 void __cdp_event(struct cdp *cdp, u32 event, u64 seq);
 void cdp_kick(struct cdp *cdp);
 void cdp_release_sync(struct cdp *cdp, bool all, blk_status_t status);
+bool cdp_sync_put(struct cdp_io *io, blk_status_t status);
 void cdp_lazy_clear(struct cdp *cdp, bool all);
 void cdp_claim_cancel(struct cdp *cdp);
 

@@ -124,31 +124,30 @@ static inline struct bio *io_bio(struct cdp_io *io)
 
 /*----------------------------------------------------------------*/
 /*
- * Completion of a write (from end_io, or our clone's end_io in sync mode).
- * Returns true when the bio must wait for the consumer's ack.
+ * Completion of a write on the origin (from end_io, or our clone's end_io
+ * in sync mode). An async write's record joins the queue here, in
+ * completion order; a sync write's record went in when it was issued.
  */
-static bool cdp_write_done(struct cdp *cdp, struct cdp_io *io, blk_status_t status)
+static void cdp_write_done(struct cdp *cdp, struct cdp_io *io, blk_status_t status)
 {
 	struct cdp_rec *rec = io->rec;
 	unsigned long flags;
-	bool held = false, kick;
+	bool kick;
 
 	spin_lock_irqsave(&cdp->lock, flags);
 	list_del(&io->range.list);
 	kick = !list_empty(&cdp->parked);
 	io->rec = NULL;
-	if (!status && rec && cdp->state != CDP_STATE_TRACKING) {
+	if (io->queued && !status) {
+		cdp->refs[io->region]--;	/* the record holds its own */
+	} else if (!io->queued && !status && rec && cdp->state != CDP_STATE_TRACKING) {
 		/* The region ref moves to the record, dropped at ack. */
 		__cdp_enqueue(cdp, rec);
-		if (io->sync) {
-			rec->sync_io = io;
-			rec->sync_deadline = jiffies +
-				msecs_to_jiffies(READ_ONCE(cdp->sync_timeout_ms));
-			cdp->sync_waiting++;
-			held = true;
-		}
 	} else {
-		/* Failed (origin content unknown), tracked or left to resync. */
+		/*
+		 * Failed (origin content unknown; a sync write's record may
+		 * already be on the replica), tracked or left to resync.
+		 */
 		__set_resync(cdp, io->region);
 		cdp->refs[io->region]--;
 		if (rec)
@@ -161,38 +160,87 @@ static bool cdp_write_done(struct cdp *cdp, struct cdp_io *io, blk_status_t stat
 	spin_unlock_irqrestore(&cdp->lock, flags);
 	if (kick)
 		cdp_kick(cdp);
-	return held;
+}
+
+/*
+ * Sync mode: one of the two things a sync bio waits for is done (its
+ * origin write, or the consumer's ack / the timeout). @status is that
+ * party's error; either error fails the bio. True when the caller must
+ * end the bio: it then carries io->status.
+ */
+bool cdp_sync_put(struct cdp_io *io, blk_status_t status)
+{
+	if (status)
+		WRITE_ONCE(io->status, status);
+	if (!atomic_dec_and_test(&io->pending))
+		return false;
+	io_bio(io)->bi_status = READ_ONCE(io->status);
+	return true;
 }
 
 static void cdp_clone_endio(struct bio *clone)
 {
 	struct cdp_io *io = clone->bi_private;
 	blk_status_t status = clone->bi_status;
-	struct bio *bio = io_bio(io);
 
 	bio_put(clone);
 	io->kind = CDP_IO_DONE;
-	if (!cdp_write_done(io->cdp, io, status)) {
-		bio->bi_status = status;
-		bio_endio(bio);
-	}
+	cdp_write_done(io->cdp, io, status);
+	if (cdp_sync_put(io, status))
+		bio_endio(io_bio(io));
 }
 
-/* Sync mode: issue our own clone so the dm bio can wait for the ack. */
-static bool cdp_issue_clone(struct cdp *cdp, struct cdp_io *io, gfp_t gfp)
+/* Sync mode: our own clone, so the dm bio can wait for the ack too. */
+static bool cdp_alloc_clone(struct cdp *cdp, struct cdp_io *io, gfp_t gfp)
 {
-	struct bio *bio = io_bio(io);
 	struct bio *clone;
 
-	clone = bio_alloc_clone(cdp->origin->bdev, bio, gfp, &cdp->bs);
-	if (!clone) {
-		io->sync = false;
+	clone = bio_alloc_clone(cdp->origin->bdev, io_bio(io), gfp, &cdp->bs);
+	if (!clone)
 		return false;
-	}
 	clone->bi_end_io = cdp_clone_endio;
 	clone->bi_private = io;
-	submit_bio_noacct(clone);
+	io->clone = clone;
 	return true;
+}
+
+/*
+ * Lock held: a sync write is about to be issued, its intent bit durable.
+ * Its record joins the stream now, DRBD's protocol C: the consumer applies
+ * it while the origin writes it, and the bio ends when both are done, so
+ * its latency is the longer of the two, not their sum. Order holds: a
+ * write issued after another completed has its record after that one's,
+ * and overlapping writes still wait for each other's origin write. A
+ * record on the replica whose origin write then fails is undone by the
+ * resync that the failure starts (cdp_write_done). Never before the intent
+ * is durable: after a crash the bitmap must cover every block in which
+ * the replica may differ.
+ */
+static void __cdp_sync_issue(struct cdp *cdp, struct cdp_io *io)
+{
+	struct cdp_rec *rec = io->rec;
+
+	atomic_set(&io->pending, 1);
+	if (cdp->state == CDP_STATE_TRACKING)
+		return;		/* cdp_write_done drops it, marks the region */
+	io->rec = NULL;
+	io->queued = true;
+	cdp->refs[io->region]++;	/* the record's own, dropped at ack */
+	__cdp_enqueue(cdp, rec);
+	if (cdp->degraded)
+		return;
+	rec->sync_io = io;
+	rec->sync_deadline = jiffies + msecs_to_jiffies(READ_ONCE(cdp->sync_timeout_ms));
+	cdp->sync_waiting++;
+	atomic_set(&io->pending, 2);
+}
+
+/* Lock held: @io may be issued now. */
+static void __cdp_ready(struct cdp *cdp, struct cdp_io *io, struct list_head *ready)
+{
+	list_add_tail(&io->list, ready);
+	if (io->sync)
+		__cdp_sync_issue(cdp, io);
 }
 
 static int cdp_resync_submit(struct cdp *cdp, struct cdp_resync *rs);
@@ -204,9 +252,7 @@ static void cdp_submit(struct cdp *cdp, struct cdp_io *io)
 		cdp_resync_submit(cdp, container_of(io, struct cdp_resync, claim));
 		return;
 	}
-	if (io->sync && cdp_issue_clone(cdp, io, GFP_NOIO))
-		return;
-	submit_bio_noacct(io_bio(io));
+	submit_bio_noacct(io->sync ? io->clone : io_bio(io));
 }
 
 /*
@@ -246,6 +292,8 @@ int cdp_map(struct dm_target *ti, struct bio *bio)
 	io->cdp = cdp;
 	io->rec = NULL;
 	io->sync = false;
+	io->queued = false;
+	io->clone = NULL;
 	io->status = BLK_STS_OK;
 	bio_set_dev(bio, cdp->origin->bdev);
 	if (bio_sectors(bio))
@@ -300,7 +348,7 @@ int cdp_map(struct dm_target *ti, struct bio *bio)
 	}
 	io->rec = rec;
 	io->sync = rec && READ_ONCE(cdp->mode) == CDP_MODE_SYNC &&
-		   !READ_ONCE(cdp->degraded);
+		   !READ_ONCE(cdp->degraded) && cdp_alloc_clone(cdp, io, GFP_NOWAIT);
 
 	spin_lock_irqsave(&cdp->lock, flags);
 	if (overflow)
@@ -318,14 +366,18 @@ int cdp_map(struct dm_target *ti, struct bio *bio)
 	ready = __cdp_meta_mark(cdp->md, io->region);
 	if (!ready)
 		list_add_tail(&io->list, &cdp->deferred);
+	else if (io->sync)
+		__cdp_sync_issue(cdp, io);
 	spin_unlock_irqrestore(&cdp->lock, flags);
 
 	if (!ready) {
 		cdp_kick(cdp);
 		return DM_MAPIO_SUBMITTED;
 	}
-	if (io->sync && cdp_issue_clone(cdp, io, GFP_NOWAIT))
+	if (io->sync) {
+		submit_bio_noacct(io->clone);
 		return DM_MAPIO_SUBMITTED;
+	}
 	return DM_MAPIO_REMAPPED;
 }
 
@@ -406,7 +458,7 @@ static void cdp_unpark(struct cdp *cdp, struct list_head *ready)
 		}
 		list_add_tail(&io->range.list, &cdp->ranges);
 		if (__cdp_meta_mark(cdp->md, io->region))
-			list_add_tail(&io->list, ready);
+			__cdp_ready(cdp, io, ready);
 		else
 			list_add_tail(&io->list, &cdp->deferred);
 	}
@@ -443,7 +495,7 @@ static void cdp_commit(struct cdp *cdp, struct list_head *ready, bool sb)
 		/* Never stall production: a broken meta device lets bios through. */
 		if (__cdp_meta_mark(cdp->md, io->region) || cdp->meta_error) {
 			list_del(&io->list);
-			list_add_tail(&io->list, ready);
+			__cdp_ready(cdp, io, ready);
 		}
 	}
 	spin_unlock_irqrestore(&cdp->lock, flags);
@@ -868,9 +920,8 @@ void cdp_release_sync(struct cdp *cdp, bool all, blk_status_t status)
 			continue;
 		if (!all && time_before(jiffies, rec->sync_deadline))
 			break;
-		bio = io_bio(rec->sync_io);
-		bio->bi_status = status;
-		bio_list_add(&done, bio);
+		if (cdp_sync_put(rec->sync_io, status))
+			bio_list_add(&done, io_bio(rec->sync_io));
 		rec->sync_io = NULL;
 		cdp->sync_waiting--;
 	}

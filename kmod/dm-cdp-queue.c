@@ -226,8 +226,10 @@ int cdp_ack(struct cdp *cdp, u64 seq)
 				break;
 			}
 			if (rec->sync_io) {
-				bio_list_add(&done, dm_bio_from_per_bio_data(rec->sync_io,
-						sizeof(struct cdp_io)));
+				if (cdp_sync_put(rec->sync_io, BLK_STS_OK))
+					bio_list_add(&done, dm_bio_from_per_bio_data(rec->sync_io,
+							sizeof(struct cdp_io)));
+				rec->sync_io = NULL;
 				cdp->sync_waiting--;
 			}
 			__cdp_retire(cdp, rec, &gone);

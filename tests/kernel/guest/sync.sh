@@ -1,11 +1,13 @@
 #!/bin/bash
 # Guest side of test_14_sync.sh: sync mode (latency includes the ack,
 # timeout -> degrade / error), table reload, MARK, dmsetup message,
-# resync rates (resync_mbps idle, resync_min_mbps while writes come in).
+# resync rates (resync_mbps idle, resync_min_mbps while writes come in),
+# the record sent while the origin writes (latency: the longer of the two,
+# not their sum) and an origin write that fails after its record went out.
 # Disks: vda origin (64M), vdb meta (4M), vdc replica (64M).
 . tests/lib/tap.sh
 . tests/kernel/guest/cdp-common.sh
-tap_plan 19
+tap_plan 26
 O=/dev/vda M=/dev/vdb R=/dev/vdc
 SZ=$(blockdev --getsz $O)
 cdp_load || tap_bail "module"
@@ -132,4 +134,46 @@ else
 	tap_fail "consumer drained after reload"; tap_diag "$(tail -n 5 "$T/consumer.log")"
 fi
 tap_check "replica == origin" same_content $O $R
+
+# A sync write's record goes out when the write is issued (DRBD's protocol
+# C), so the consumer applies it while the origin writes it. The origin
+# moves under a dm-delay holding every write 60 ms and the consumer acks
+# 60 ms late: a write takes about 60 ms, not 120.
+modprobe dm-delay
+dmsetup create lower --table "0 $SZ delay $O 0 0 $O 0 60" && CDP_DEVS+=(lower)
+STAB="cdp /dev/mapper/lower $M svol 5 sync sync_timeout_ms 5000 region_kb 256"
+tap_check "origin moved under a 60 ms write delay" bash -c \
+	"dmsetup suspend c5 && dmsetup reload c5 --table '0 $SZ $STAB' && dmsetup resume c5"
+consumer_start svol $R --delay-ack-ms 60
+wait_for 60 state_is c5 replicating || tap_diag "not replicating: $(dmsetup status c5)"
+both_ms=$(lat_ms 5)
+tap_check "sync write, 60 ms origin and 60 ms ack in parallel: ${both_ms} ms (< 100)" \
+	test "${both_ms:-999}" -ge 55 -a "${both_ms:-999}" -lt 100
+
+# The origin write fails after the record went out (and may be on the
+# replica already): the write fails, its region is resynced from the
+# origin, the replica ends equal. Sector 40960 (region 80) fails for a while.
+dmsetup message c5 0 resync_mbps 0
+dmsetup message c5 0 resync_min_mbps 0
+bad="0 40960 linear $O 0
+40960 8 error
+40968 $((SZ - 40968)) linear $O 40968"
+dmsetup suspend lower && dmsetup reload lower --table "$bad" && dmsetup resume lower
+r0=$(cdp_status_word c5 9)
+dd if=/dev/urandom of=/dev/mapper/c5 bs=4k count=1 seek=5120 oflag=direct status=none 2>/dev/null
+rc=$?
+tap_check "sync write whose origin write fails: the write fails (rc $rc)" test $rc != 0
+st=$(cdp_state c5)
+tap_check "the failed write's region waits for resync ($st, $(cdp_status_word c5 8) left)" \
+	test "$st" = syncing
+dmsetup suspend lower && dmsetup reload lower --table "0 $SZ linear $O 0" && dmsetup resume lower
+wait_for 60 state_is c5 replicating || tap_diag "no end of resync: $(dmsetup status c5)"
+tap_check "origin back: its region resynced ($(($(cdp_status_word c5 9) - r0)) regions)" \
+	test "$(cdp_status_word c5 9)" -gt "$r0"
+if consumer_finish 90; then
+	tap_ok "consumer drained after the failed write"
+else
+	tap_fail "consumer drained after the failed write"; tap_diag "$(tail -n 5 "$T/consumer.log")"
+fi
+tap_check "after the failed origin write: replica == origin" same_content $O $R
 tap_done
