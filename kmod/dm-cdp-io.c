@@ -146,9 +146,14 @@ static void cdp_write_done(struct cdp *cdp, struct cdp_io *io, blk_status_t stat
 	} else {
 		/*
 		 * Failed (origin content unknown; a sync write's record may
-		 * already be on the replica), tracked or left to resync.
+		 * already be on the replica), tracked or left to resync. A
+		 * claim still waiting for this region reads it after this
+		 * write, so no new mark: it would make the writes that come
+		 * meanwhile go without records again, and the region be
+		 * resynced over and over under a steady writer.
 		 */
-		__set_resync(cdp, io->region);
+		if (!cdp->claim || cdp->claim->region != io->region)
+			__set_resync(cdp, io->region);
 		cdp->refs[io->region]--;
 		if (rec)
 			__cdp_rec_free(cdp, rec);
@@ -165,7 +170,7 @@ static void cdp_write_done(struct cdp *cdp, struct cdp_io *io, blk_status_t stat
 /*
  * Sync mode: one of the two things a sync bio waits for is done (its
  * origin write, or the consumer's ack / the timeout). @status is that
- * party's error; either error fails the bio. True when the caller must
+ * party's error; either error fails the bio (the last one seen is kept). True when the caller must
  * end the bio: it then carries io->status.
  */
 bool cdp_sync_put(struct cdp_io *io, blk_status_t status)
@@ -227,7 +232,8 @@ static void __cdp_sync_issue(struct cdp *cdp, struct cdp_io *io)
 	io->queued = true;
 	cdp->refs[io->region]++;	/* the record's own, dropped at ack */
 	__cdp_enqueue(cdp, rec);
-	if (cdp->degraded)
+	/* parked or deferred meanwhile: presuspend released the waiters */
+	if (cdp->degraded || cdp->suspending || READ_ONCE(cdp->mode) != CDP_MODE_SYNC)
 		return;
 	rec->sync_io = io;
 	rec->sync_deadline = jiffies + msecs_to_jiffies(READ_ONCE(cdp->sync_timeout_ms));
@@ -252,7 +258,36 @@ static void cdp_submit(struct cdp *cdp, struct cdp_io *io)
 		cdp_resync_submit(cdp, container_of(io, struct cdp_resync, claim));
 		return;
 	}
-	submit_bio_noacct(io->sync ? io->clone : io_bio(io));
+	if (!io->sync) {
+		submit_bio_noacct(io_bio(io));
+		return;
+	}
+	/* from the bioset's mempool: GFP_NOIO waits, never fails */
+	if (!io->clone)
+		cdp_alloc_clone(cdp, io, GFP_NOIO);
+	submit_bio_noacct(io->clone);
+}
+
+/*
+ * map(): issue a sync write that is ready. Its clone is taken only now,
+ * so parked and deferred writes hold none from the bioset's reserve; when
+ * none is to be had without waiting, the worker issues it (cdp_submit).
+ */
+static void cdp_sync_start(struct cdp *cdp, struct cdp_io *io)
+{
+	bool now = cdp_alloc_clone(cdp, io, GFP_NOWAIT);
+	unsigned long flags;
+
+	spin_lock_irqsave(&cdp->lock, flags);
+	if (now)
+		__cdp_sync_issue(cdp, io);
+	else
+		list_add_tail(&io->list, &cdp->deferred);	/* bit is durable */
+	spin_unlock_irqrestore(&cdp->lock, flags);
+	if (now)
+		submit_bio_noacct(io->clone);
+	else
+		cdp_kick(cdp);
 }
 
 /*
@@ -348,7 +383,7 @@ int cdp_map(struct dm_target *ti, struct bio *bio)
 	}
 	io->rec = rec;
 	io->sync = rec && READ_ONCE(cdp->mode) == CDP_MODE_SYNC &&
-		   !READ_ONCE(cdp->degraded) && cdp_alloc_clone(cdp, io, GFP_NOWAIT);
+		   !READ_ONCE(cdp->degraded);
 
 	spin_lock_irqsave(&cdp->lock, flags);
 	if (overflow)
@@ -366,8 +401,6 @@ int cdp_map(struct dm_target *ti, struct bio *bio)
 	ready = __cdp_meta_mark(cdp->md, io->region);
 	if (!ready)
 		list_add_tail(&io->list, &cdp->deferred);
-	else if (io->sync)
-		__cdp_sync_issue(cdp, io);
 	spin_unlock_irqrestore(&cdp->lock, flags);
 
 	if (!ready) {
@@ -375,7 +408,7 @@ int cdp_map(struct dm_target *ti, struct bio *bio)
 		return DM_MAPIO_SUBMITTED;
 	}
 	if (io->sync) {
-		submit_bio_noacct(io->clone);
+		cdp_sync_start(cdp, io);
 		return DM_MAPIO_SUBMITTED;
 	}
 	return DM_MAPIO_REMAPPED;
@@ -725,6 +758,9 @@ void cdp_claim_cancel(struct cdp *cdp)
 
 	spin_lock_irqsave(&cdp->lock, flags);
 	rs = cdp->claim;
+	/* not parked yet: cdp_resync_issue sees suspending and drops it */
+	if (rs && rs->claim.kind != CDP_IO_CLAIM)
+		rs = NULL;
 	if (rs) {
 		list_del(&rs->claim.list);
 		cdp->claim = NULL;
@@ -782,6 +818,8 @@ static void cdp_resync_issue(struct cdp *cdp)
 		rs->range.end = rs->range.start + (len >> SECTOR_SHIFT);
 		if (!claim)
 			list_add_tail(&rs->range.list, &cdp->ranges);
+		else
+			cdp->claim = rs;	/* from now on (cdp_write_done) */
 		cdp->resync_inflight++;
 		spin_unlock_irqrestore(&cdp->lock, flags);
 
@@ -797,6 +835,8 @@ static void cdp_resync_issue(struct cdp *cdp)
 			cdp->refs[region]--;
 			if (!claim)
 				list_del(&rs->range.list);
+			else
+				cdp->claim = NULL;
 			cdp->resync_inflight--;
 			spin_unlock_irqrestore(&cdp->lock, flags);
 			kfree(rs);
@@ -808,7 +848,6 @@ static void cdp_resync_issue(struct cdp *cdp)
 		rs->rec->flags = CDP_REC_F_RESYNC;
 		if (claim) {
 			__cdp_claim(cdp, rs);
-			cdp->claim = rs;
 			spin_unlock_irqrestore(&cdp->lock, flags);
 			cdp_kick(cdp);	/* its turn may have come already */
 			return;

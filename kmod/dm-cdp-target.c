@@ -411,6 +411,18 @@ static void cdp_presuspend(struct dm_target *ti)
 	flush_workqueue(cdp->wq);
 }
 
+/* The suspend was aborted (e.g. a noflush suspend interrupted). */
+static void cdp_presuspend_undo(struct dm_target *ti)
+{
+	struct cdp *cdp = ti->private;
+	unsigned long flags;
+
+	spin_lock_irqsave(&cdp->lock, flags);
+	cdp->suspending = false;
+	spin_unlock_irqrestore(&cdp->lock, flags);
+	cdp_kick(cdp);		/* resync may go on */
+}
+
 static void cdp_postsuspend(struct dm_target *ti)
 {
 	struct cdp *cdp = ti->private;
@@ -622,6 +634,7 @@ static struct target_type cdp_target = {
 	.map = cdp_map,
 	.end_io = cdp_end_io,
 	.presuspend = cdp_presuspend,
+	.presuspend_undo = cdp_presuspend_undo,
 	.postsuspend = cdp_postsuspend,
 	.preresume = cdp_preresume,
 	.resume = cdp_resume,

@@ -8,7 +8,7 @@
 # Disks: vda origin (64M), vdb meta (4M), vdc replica (64M).
 . tests/lib/tap.sh
 . tests/kernel/guest/cdp-common.sh
-tap_plan 20
+tap_plan 21
 O=/dev/vda M=/dev/vdb R=/dev/vdc
 cdp_load || tap_bail "module"
 "$CONSUME" --monitor > "$T/events" 2>/dev/null &
@@ -197,6 +197,7 @@ fio --name=hot --filename=/dev/mapper/c3 --direct=1 --ioengine=libaio --rw=randw
 FP=$!
 writing() { [ "$(cdp_status_word c3 12)" -gt $((w0 + 50)) ]; }
 wait_for 60 writing || tap_diag "fio did not start: $(cdp_status_word c3 12) writes"
+r0=$(cdp_status_word c3 9)
 dmsetup message c3 0 resync
 t0=$SECONDS
 if wait_for 35 state_is c3 replicating && kill -0 $FP 2>/dev/null; then
@@ -206,6 +207,15 @@ else
 	kill -0 $FP 2>/dev/null && w=running
 	tap_fail "hot region under its writer: syncing did not end while the writer ran ($(cdp_state c3) after $((SECONDS - t0)) s, writer $w)"
 	tap_diag "$(dmsetup status c3)"
+fi
+# and it stays done: writes that went without a record before the claim
+# must not mark the region again (it would be resynced over and over)
+sleep 5
+n1=$(cdp_status_word c3 9)
+if kill -0 $FP 2>/dev/null && [ $((n1 - r0)) = 1024 ] && [ "$(cdp_state c3)" = replicating ]; then
+	tap_ok "hot region: every region resynced once, none again in 5 more s of its writer"
+else
+	tap_fail "hot region: $((n1 - r0)) regions resynced for 1024 ($(cdp_state c3))"
 fi
 wait $FP
 tap_check "hot region writer: no write failed" test $? = 0
