@@ -24,6 +24,7 @@
 #define CDP_CLEAR_TICKS 10		/* lazy clear pass every second */
 #define CDP_IDLE_CLEAR 60		/* passes a hot region stays set */
 #define CDP_HOT_MAX 1024		/* hot regions kept beyond that */
+#define CDP_CLEAR_BATCH 4096		/* regions per lock hold in lazy clear */
 
 struct cdp_resync {
 	struct list_head list;		/* cdp->resync_done */
@@ -999,6 +1000,60 @@ static void cdp_sync_timeouts(struct cdp *cdp)
 		cdp_release_sync(cdp, true, BLK_STS_OK);
 }
 
+/* Lock held: one region of a lazy-clear pass (see cdp_lazy_clear). */
+static void __cdp_clear_one(struct cdp *cdp, u32 r, bool age, bool all, u32 *hot)
+{
+	if (age) {
+		if (__test_and_clear_bit(r, cdp->touched))
+			cdp->idle[r] = 0;
+		else if (cdp->idle[r] < U8_MAX)
+			cdp->idle[r]++;
+		if (!cdp->refs[r])
+			(*hot)++;
+		return;
+	}
+	if (cdp->refs[r])
+		return;
+	if (all || cdp->idle[r] >= CDP_IDLE_CLEAR ||
+	    (*hot > CDP_HOT_MAX && cdp->idle[r])) {
+		__cdp_meta_clear(cdp->md, r);
+		if (*hot)
+			(*hot)--;
+	}
+}
+
+/*
+ * One pass over the regions whose bit is set and that wait for no resync,
+ * a word at a time, CDP_CLEAR_BATCH regions per hold of the irq-safe lock.
+ * Before, every set bit was visited under one hold: on a fresh 4 TiB
+ * volume (4M regions, all set, all waiting for the initial sync) that
+ * kept interrupts off for about half a second, every second, in the test
+ * VM, and cleared nothing.
+ */
+static u32 cdp_clear_pass(struct cdp *cdp, bool age, bool all, u32 hot)
+{
+	const unsigned long *bits = cdp_meta_bits(cdp->md);
+	u32 nw = BITS_TO_LONGS(cdp->nr_regions), w, end, r;
+	unsigned long flags, m;
+
+	for (w = 0; w < nw; w = end) {
+		end = min_t(u32, w + CDP_CLEAR_BATCH / BITS_PER_LONG, nw);
+		spin_lock_irqsave(&cdp->lock, flags);
+		for (; w < end; w++) {
+			m = bits[w] & ~cdp->resync[w];
+			while (m) {
+				r = w * BITS_PER_LONG + __ffs(m);
+				m &= m - 1;
+				if (r < cdp->nr_regions)
+					__cdp_clear_one(cdp, r, age, all, &hot);
+			}
+		}
+		spin_unlock_irqrestore(&cdp->lock, flags);
+		cond_resched();
+	}
+	return hot;
+}
+
 /*
  * Lazy clear, activity-log style: a region keeps its bit while it is hot so
  * that writes to it need no metadata I/O. A bit is cleared when the region
@@ -1006,33 +1061,14 @@ static void cdp_sync_timeouts(struct cdp *cdp)
  * has been idle for CDP_IDLE_CLEAR passes (about a minute) - or for one pass
  * when more than CDP_HOT_MAX such regions are set (bounding what a crash
  * makes us resync to CDP_HOT_MAX regions plus the unacked ones). With @all
- * (clean suspend) every clearable bit goes.
+ * (clean suspend) every clearable bit goes. The first pass ages the regions
+ * and counts the clearable ones, the second clears; the lock is dropped
+ * between batches, so the count is an estimate, and every condition that
+ * guards a clear is checked again under the lock.
  */
 void cdp_lazy_clear(struct cdp *cdp, bool all)
 {
-	const unsigned long *bits = cdp_meta_bits(cdp->md);
-	unsigned long flags;
-	u32 r, hot = 0;
-
-	spin_lock_irqsave(&cdp->lock, flags);
-	for_each_set_bit(r, bits, cdp->nr_regions) {
-		if (__test_and_clear_bit(r, cdp->touched))
-			cdp->idle[r] = 0;
-		else if (cdp->idle[r] < U8_MAX)
-			cdp->idle[r]++;
-		if (!cdp->refs[r] && !test_bit(r, cdp->resync))
-			hot++;
-	}
-	for_each_set_bit(r, bits, cdp->nr_regions) {
-		if (cdp->refs[r] || test_bit(r, cdp->resync))
-			continue;
-		if (all || cdp->idle[r] >= CDP_IDLE_CLEAR ||
-		    (hot > CDP_HOT_MAX && cdp->idle[r])) {
-			__cdp_meta_clear(cdp->md, r);
-			hot--;
-		}
-	}
-	spin_unlock_irqrestore(&cdp->lock, flags);
+	cdp_clear_pass(cdp, false, all, cdp_clear_pass(cdp, true, all, 0));
 }
 
 void cdp_tick(struct work_struct *ws)
