@@ -171,8 +171,8 @@ static void cdp_write_done(struct cdp *cdp, struct cdp_io *io, blk_status_t stat
 /*
  * Sync mode: one of the two things a sync bio waits for is done (its
  * origin write, or the consumer's ack / the timeout). @status is that
- * party's error; either error fails the bio (the last one seen is kept). True when the caller must
- * end the bio: it then carries io->status.
+ * party's error; either error fails the bio (the last one seen is kept).
+ * True when the caller must end the bio: it then carries io->status.
  */
 bool cdp_sync_put(struct cdp_io *io, blk_status_t status)
 {
