@@ -157,6 +157,16 @@ struct cdp {
 	bool loaded;			/* bitmap read at first resume */
 };
 
+/*
+ * Region bitmaps come from kvmalloc: one bit per region is 4 MiB at 32M
+ * regions (32 TiB of 1 MiB regions), the most kmalloc gives at all, and
+ * an order-9 page allocation already fails on a fragmented server.
+ */
+static inline unsigned long *cdp_bitmap_zalloc(u32 nbits)
+{
+	return kvcalloc(BITS_TO_LONGS(nbits), sizeof(unsigned long), GFP_KERNEL);
+}
+
 static inline sector_t cdp_region_start(struct cdp *cdp, u32 region)
 {
 	return (sector_t)region << cdp->region_shift;

@@ -417,10 +417,10 @@ void cdp_meta_close(struct cdp_meta *md)
 		dm_io_client_destroy(md->io);
 	kvfree(md->buf);
 	kfree(md->sb);
-	bitmap_free(md->bits);
-	bitmap_free(md->committed);
-	bitmap_free(md->dirty_blocks);
-	bitmap_free(md->io_blocks);
+	kvfree(md->bits);
+	kvfree(md->committed);
+	kvfree(md->dirty_blocks);
+	kvfree(md->io_blocks);
 	kfree(md);
 }
 
@@ -448,10 +448,10 @@ struct cdp_meta *cdp_meta_open(struct dm_dev *dev,
 		goto fail;
 	}
 
-	md->bits = bitmap_zalloc(geo->nr_regions, GFP_KERNEL);
-	md->committed = bitmap_zalloc(geo->nr_regions, GFP_KERNEL);
-	md->dirty_blocks = bitmap_zalloc(md->nr_blocks, GFP_KERNEL);
-	md->io_blocks = bitmap_zalloc(md->nr_blocks, GFP_KERNEL);
+	md->bits = cdp_bitmap_zalloc(geo->nr_regions);
+	md->committed = cdp_bitmap_zalloc(geo->nr_regions);
+	md->dirty_blocks = cdp_bitmap_zalloc(md->nr_blocks);
+	md->io_blocks = cdp_bitmap_zalloc(md->nr_blocks);
 	md->sb = kzalloc(CDP_META_BLOCK, GFP_KERNEL);
 	md->buf = kvzalloc(md->bitmap_bytes, GFP_KERNEL);
 	if (!md->bits || !md->committed || !md->dirty_blocks ||

@@ -33,6 +33,7 @@ enum {
 
 #define CDP_DEF_QUEUE_MB 32
 #define CDP_DEF_REGION_KB 1024
+#define CDP_MAX_REGIONS (64U << 20)	/* per-region state: refs, idle, 4 bitmaps */
 #define CDP_DEF_SYNC_TIMEOUT_MS 5000
 #define CDP_DEF_RESYNC_MIN_MBPS 16
 #define CDP_MAX_MBPS 1000000
@@ -256,8 +257,8 @@ static void cdp_free_state(struct cdp *cdp)
 	bioset_exit(&cdp->bs);
 	if (cdp->md)
 		cdp_meta_close(cdp->md);
-	bitmap_free(cdp->resync);
-	bitmap_free(cdp->touched);
+	kvfree(cdp->resync);
+	kvfree(cdp->touched);
 	kvfree(cdp->idle);
 	kvfree(cdp->refs);
 	if (cdp->meta_dev)
@@ -323,6 +324,12 @@ static int cdp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 
 	cdp->origin_sectors = ti->len;
 	cdp->region_shift = ilog2(cdp->region_kb) + 1;	/* KiB -> sectors */
+	if (DIV_ROUND_UP_ULL(ti->len, 1ULL << cdp->region_shift) > CDP_MAX_REGIONS) {
+		/* about 6 bytes of kernel memory per region */
+		ti->error = "Too many regions (more than 64M, which need about 350 MiB of kernel memory): raise region_kb (1024 covers 64 TiB, 16384 covers 1 PiB)";
+		r = -EINVAL;
+		goto bad;
+	}
 	cdp->nr_regions = DIV_ROUND_UP_ULL(ti->len, 1ULL << cdp->region_shift);
 	geo.volume = cdp->volume;
 	geo.origin_sectors = ti->len;
@@ -330,8 +337,8 @@ static int cdp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	geo.nr_regions = cdp->nr_regions;
 
 	r = -ENOMEM;
-	cdp->resync = bitmap_zalloc(cdp->nr_regions, GFP_KERNEL);
-	cdp->touched = bitmap_zalloc(cdp->nr_regions, GFP_KERNEL);
+	cdp->resync = cdp_bitmap_zalloc(cdp->nr_regions);
+	cdp->touched = cdp_bitmap_zalloc(cdp->nr_regions);
 	cdp->refs = kvcalloc(cdp->nr_regions, sizeof(*cdp->refs), GFP_KERNEL);
 	/* Never written since load: clearable as soon as acked. */
 	cdp->idle = kvmalloc(cdp->nr_regions, GFP_KERNEL);

@@ -13,7 +13,7 @@ echo "TAP version 13"
 # tables + metadata cases + netlink (19 fixed + 1 random) + 3
 NT=$(grep -c '^bad ' "$0")
 NM=$(grep -c '^badmeta ' "$0")
-echo "1..$((NT + NM + 21 + 4))"
+echo "1..$((NT + NM + 21 + 5))"
 _tap_n=0
 
 # bad NAME EXPECTED-ERROR-FRAGMENT TABLE...
@@ -68,6 +68,9 @@ bad "Option given twice" 0 $SZ cdp $O $M v 2 sync async
 bad "Option given twice" 0 $SZ cdp $O $M v 4 queue_mb 8 queue_mb 16
 bad "at least 4 regions" 0 $SZ cdp $O $M v 4 queue_mb 1 region_kb 1024
 bad "smaller than the table length" 0 $((SZ * 2)) cdp $O $M v
+# 64 TiB of 4 KiB regions: 16G regions, beyond what per-region state allows
+dmsetup create zbig --table "0 $((1 << 37)) zero" && CDP_DEVS+=(zbig)
+bad "Too many regions" 0 $((1 << 37)) cdp /dev/mapper/zbig $M v 2 region_kb 4
 
 tap_diag "tables done at $(date +%T)"
 # Metadata that is not ours, damaged, or made for something else.
@@ -147,6 +150,21 @@ if grep -q "Operation not permitted" <<< "$out"; then
 else
 	tap_fail "unprivileged ATTACH -> EPERM"; tap_diag "$out"
 fi
+
+# A big volume loads: 33 TiB of 1 MiB regions, 33M regions. Each region
+# bitmap is over 4 MiB, more than kmalloc gives (they come from kvmalloc).
+modprobe loop
+truncate -s 8M "$T/bigmeta" && BM=$(losetup -f --show "$T/bigmeta")
+dmesg -C
+if dmsetup create big --table "0 $((33 << 31)) cdp /dev/mapper/zbig $BM bigvol 2 region_kb 1024" &&
+   [ "$(cdp_status_word big 5)" = "34603008/34603008" ]; then
+	tap_ok "33 TiB volume loads: $(cdp_status_word big 5) regions dirty"
+	dmsetup remove big
+else
+	tap_fail "33 TiB volume loads"; tap_diag "$(dmesg | grep -o 'cdp: .*' | tail -n1)"
+	dmsetup remove big 2>/dev/null
+fi
+losetup -d "$BM"
 
 # Unload while a device exists: refused, the device keeps working.
 if ! rmmod dm_cdp 2>/dev/null && grep -qw dm_cdp /proc/modules &&
