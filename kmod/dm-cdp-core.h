@@ -63,7 +63,7 @@ struct cdp_io {
 	bool queued;			/* its record went in at issue */
 	struct bio *clone;		/* sync: the origin write */
 	atomic_t pending;		/* sync: origin write + ack (if awaited) */
-	blk_status_t status;		/* sync: first error of either */
+	blk_status_t status;		/* sync: an error of either (last seen) */
 };
 
 struct cdp_event_slot {

@@ -141,8 +141,11 @@ static void cdp_write_done(struct cdp *cdp, struct cdp_io *io, blk_status_t stat
 	io->rec = NULL;
 	if (io->queued && !status) {
 		cdp->refs[io->region]--;	/* the record holds its own */
-	} else if (!io->queued && !status && rec && cdp->state != CDP_STATE_TRACKING) {
-		/* The region ref moves to the record, dropped at ack. */
+	} else if (!status && rec && cdp->state != CDP_STATE_TRACKING) {
+		/*
+		 * Async (a queued sync write has no rec left): the region ref
+		 * moves to the record, dropped at ack.
+		 */
 		__cdp_enqueue(cdp, rec);
 	} else {
 		/*

@@ -274,6 +274,7 @@ static int cdp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	struct dm_arg_set as = { .argc = argc, .argv = argv };
 	struct cdp_meta_geometry geo;
 	struct cdp *cdp;
+	u64 regions;
 	bool fresh;
 	int r;
 
@@ -324,13 +325,14 @@ static int cdp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 
 	cdp->origin_sectors = ti->len;
 	cdp->region_shift = ilog2(cdp->region_kb) + 1;	/* KiB -> sectors */
-	if (DIV_ROUND_UP_ULL(ti->len, 1ULL << cdp->region_shift) > CDP_MAX_REGIONS) {
-		/* about 6 bytes of kernel memory per region */
+	regions = DIV_ROUND_UP_ULL(ti->len, 1ULL << cdp->region_shift);
+	if (regions > CDP_MAX_REGIONS) {
+		/* about 5.5 bytes of kernel memory per region */
 		ti->error = "Too many regions (more than 64M, which need about 350 MiB of kernel memory): raise region_kb (1024 covers 64 TiB, 16384 covers 1 PiB)";
 		r = -EINVAL;
 		goto bad;
 	}
-	cdp->nr_regions = DIV_ROUND_UP_ULL(ti->len, 1ULL << cdp->region_shift);
+	cdp->nr_regions = regions;
 	geo.volume = cdp->volume;
 	geo.origin_sectors = ti->len;
 	geo.region_shift = cdp->region_shift;
@@ -403,14 +405,21 @@ static void cdp_dtr(struct dm_target *ti)
 
 /*----------------------------------------------------------------*/
 /* Suspend / resume */
-static void cdp_presuspend(struct dm_target *ti)
+/* No resync and no ack wait for new sync writes while suspending. */
+static void cdp_set_suspending(struct cdp *cdp, bool on)
 {
-	struct cdp *cdp = ti->private;
 	unsigned long flags;
 
 	spin_lock_irqsave(&cdp->lock, flags);
-	cdp->suspending = true;
+	cdp->suspending = on;
 	spin_unlock_irqrestore(&cdp->lock, flags);
+}
+
+static void cdp_presuspend(struct dm_target *ti)
+{
+	struct cdp *cdp = ti->private;
+
+	cdp_set_suspending(cdp, true);
 	/* Bios waiting for an ack would block the suspend: complete them. */
 	cdp_release_sync(cdp, true, BLK_STS_OK);
 	cdp_claim_cancel(cdp);
@@ -422,11 +431,8 @@ static void cdp_presuspend(struct dm_target *ti)
 static void cdp_presuspend_undo(struct dm_target *ti)
 {
 	struct cdp *cdp = ti->private;
-	unsigned long flags;
 
-	spin_lock_irqsave(&cdp->lock, flags);
-	cdp->suspending = false;
-	spin_unlock_irqrestore(&cdp->lock, flags);
+	cdp_set_suspending(cdp, false);
 	cdp_kick(cdp);		/* resync may go on */
 }
 
@@ -476,11 +482,8 @@ static int cdp_preresume(struct dm_target *ti)
 static void cdp_resume(struct dm_target *ti)
 {
 	struct cdp *cdp = ti->private;
-	unsigned long flags;
 
-	spin_lock_irqsave(&cdp->lock, flags);
-	cdp->suspending = false;
-	spin_unlock_irqrestore(&cdp->lock, flags);
+	cdp_set_suspending(cdp, false);
 	queue_delayed_work(cdp->wq, &cdp->tick, 0);
 }
 
