@@ -153,8 +153,7 @@ fi
 
 # A big volume loads: 33 TiB of 1 MiB regions, 33M regions. Each region
 # bitmap is over 4 MiB, more than kmalloc gives (they come from kvmalloc).
-modprobe loop
-truncate -s 8M "$T/bigmeta" && BM=$(losetup -f --show "$T/bigmeta")
+BM=$(loop_file 8M)
 dmesg -C
 if dmsetup create big --table "0 $((33 << 31)) cdp /dev/mapper/zbig $BM bigvol 2 region_kb 1024" &&
    [ "$(cdp_status_word big 5)" = "34603008/34603008" ]; then

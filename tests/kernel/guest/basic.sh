@@ -70,8 +70,7 @@ print(int(worst * 1000))' "$1"
 }
 cdp_load
 base=$(stall_ms 4)
-modprobe loop
-truncate -s 1M "$T/bigmeta" && BM=$(losetup -f --show "$T/bigmeta")
+BM=$(loop_file 1M)
 BSZ=$((4 << 31))
 dmsetup create bigz --table "0 $BSZ zero"
 tap_check "4 TiB table on fresh metadata (4194304 regions)" \

@@ -102,6 +102,29 @@ same_content() {
 	cmp -n "$n" "$1" "$2"
 }
 
+# delay_dev NAME DEV MS: a dm-delay NAME over DEV holding every write MS ms
+# (cleanup removes it after the cdp devices made before it)
+delay_dev() {
+	modprobe dm-delay &&
+		dmsetup create "$1" --table "0 $(blockdev --getsz "$2") delay $2 0 0 $2 0 $3" &&
+		CDP_DEVS+=("$1")
+}
+
+# cdp_reload NAME TABLE-ARGS...: suspend NAME, load "cdp ARGS" over its length, resume
+cdp_reload() {
+	local n=$1 sz
+	shift
+	sz=$(blockdev --getsz "/dev/mapper/$n") || return 1
+	dmsetup suspend "$n" && dmsetup reload "$n" --table "0 $sz cdp $*" && dmsetup resume "$n"
+}
+
+# loop_file SIZE: print a new loop device over a sparse file in $T
+loop_file() {
+	local f
+	modprobe loop && f=$(mktemp "$T/loop.XXXXXX") && truncate -s "$1" "$f" &&
+		losetup -f --show "$f"
+}
+
 state_is() { [ "$(cdp_state "$1" 2>/dev/null)" = "$2" ]; }
 
 # A precondition failed: stop here (the planned count stays unmet: failure).

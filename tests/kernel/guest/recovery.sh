@@ -177,14 +177,7 @@ tap_check "after the sequential writer: replica == origin" same_content $O $R
 # region idle, whatever the scheduler does.
 consumer_start rvol $R
 wait_for 60 state_is c3 replicating || tap_diag "not replicating: $(dmsetup status c3)"
-sz=$(blockdev --getsz $O)
-modprobe dm-delay
-if dmsetup create dly --table "0 $sz delay $O 0 0 $O 0 50"; then
-	CDP_DEVS+=(dly)		# removed after c3
-	dmsetup suspend c3 &&
-	dmsetup reload c3 --table "0 $sz cdp /dev/mapper/dly $M rvol 4 queue_mb 1 region_kb 64" &&
-	dmsetup resume c3
-fi
+delay_dev dly $O 50 && cdp_reload c3 /dev/mapper/dly $M rvol 4 queue_mb 1 region_kb 64
 tap_check "origin moved under a 50 ms write delay" \
 	grep -q "^$(dmsetup info -c --noheadings -o major,minor --separator : dly) " \
 	<<< "$(dmsetup table c3 | awk '{print $4 " "}')"

@@ -139,11 +139,9 @@ tap_check "replica == origin" same_content $O $R
 # C), so the consumer applies it while the origin writes it. The origin
 # moves under a dm-delay holding every write 60 ms and the consumer acks
 # 60 ms late: a write takes about 60 ms, not 120.
-modprobe dm-delay
-dmsetup create lower --table "0 $SZ delay $O 0 0 $O 0 60" && CDP_DEVS+=(lower)
-STAB="cdp /dev/mapper/lower $M svol 5 sync sync_timeout_ms 5000 region_kb 256"
-tap_check "origin moved under a 60 ms write delay" bash -c \
-	"dmsetup suspend c5 && dmsetup reload c5 --table '0 $SZ $STAB' && dmsetup resume c5"
+delay_dev lower $O 60
+tap_check "origin moved under a 60 ms write delay" \
+	cdp_reload c5 /dev/mapper/lower $M svol 5 sync sync_timeout_ms 5000 region_kb 256
 consumer_start svol $R --delay-ack-ms 60
 wait_for 60 state_is c5 replicating || tap_diag "not replicating: $(dmsetup status c5)"
 both_ms=$(lat_ms 5)
