@@ -73,6 +73,8 @@ struct cdp_event_slot {
 
 #define CDP_EVENT_RING 16
 #define CDP_RESYNC_INFLIGHT 4
+/* regions visited per hold of cdp->lock in whole-bitmap passes */
+#define CDP_CLEAR_BATCH 4096
 
 struct cdp {
 	struct dm_target *ti;
@@ -155,6 +157,12 @@ struct cdp {
 	bool notify_pending;
 	unsigned int ticks;		/* tick worker only */
 	bool loaded;			/* bitmap read at first resume */
+	/*
+	 * postsuspend .. resume: the metadata is written clean and nothing
+	 * writes it again (worker only). A reload's new instance owns it then.
+	 */
+	bool meta_parked;
+	struct work_struct park_work;	/* postsuspend's writes, on wq */
 };
 
 /*

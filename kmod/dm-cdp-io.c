@@ -24,7 +24,6 @@
 #define CDP_CLEAR_TICKS 10		/* lazy clear pass every second */
 #define CDP_IDLE_CLEAR 60		/* passes a hot region stays set */
 #define CDP_HOT_MAX 1024		/* hot regions kept beyond that */
-#define CDP_CLEAR_BATCH 4096		/* regions per lock hold in lazy clear */
 
 struct cdp_resync {
 	struct list_head list;		/* cdp->resync_done */
@@ -515,7 +514,8 @@ static void cdp_commit(struct cdp *cdp, struct list_head *ready, bool sb)
 	cdp_meta_set_seqs(cdp->md, cdp->acked_seq, cdp->last_seq);
 	spin_unlock_irqrestore(&cdp->lock, flags);
 
-	if (pending || sb) {
+	/* meta_parked: a reload's new instance may own the metadata already */
+	if ((pending || sb) && !READ_ONCE(cdp->meta_parked)) {
 		r = cdp_meta_commit(cdp->md, &cdp->lock, sb);
 		if (r && !cdp->meta_error) {
 			DMERR("%s: metadata write failed (%d): writes continue without write-intent",
@@ -1083,7 +1083,8 @@ void cdp_tick(struct work_struct *ws)
 	if (++cdp->ticks >= CDP_CLEAR_TICKS) {
 		cdp->ticks = 0;
 		cdp_lazy_clear(cdp, false);
-		sb = cdp_meta_acked_seq(cdp->md) != READ_ONCE(cdp->acked_seq);
+		/* against the superblock on disk: cdp_commit sets md's seqs */
+		sb = cdp_meta_sb_acked_seq(cdp->md) != READ_ONCE(cdp->acked_seq);
 	}
 	cdp_process(cdp, sb);
 	queue_delayed_work(cdp->wq, &cdp->tick, msecs_to_jiffies(CDP_TICK_MS));

@@ -60,6 +60,7 @@ struct cdp_meta {
 	struct cdp_sb_disk *sb;		/* 4 KiB */
 	bool clean_on_disk;
 	u64 generation, acked_seq, last_seq;
+	u64 sb_acked_seq;		/* in the superblock on disk */
 	u64 writes;			/* metadata write I/Os issued */
 };
 
@@ -125,8 +126,10 @@ int cdp_meta_write_sb(struct cdp_meta *md, bool clean)
 	sb_fill(md, clean);
 	r = meta_rw(md, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, md->sb,
 		    0, CDP_BLOCK_SECTORS);
-	if (!r)
+	if (!r) {
 		md->clean_on_disk = clean;
+		md->sb_acked_seq = md->acked_seq;
+	}
 	return r;
 }
 
@@ -215,11 +218,19 @@ int cdp_meta_commit(struct cdp_meta *md, spinlock_t *lock, bool sb)
 	if (r)
 		goto fail;
 
+	/*
+	 * committed = what was written AND what is still wanted: a bit cleared
+	 * since the snapshot (its block is dirty again) must not count as
+	 * durable, or a write to that region would skip its intent and the
+	 * next commit would write the bit clear under it.
+	 */
 	spin_lock_irqsave(lock, flags);
 	for_each_set_bit(b, md->io_blocks, md->nr_blocks) {
 		words_from_le(block_words(md, b), CDP_META_BLOCK / 4);
 		bitmap_from_arr32(block_longs(md->committed, b),
 				  block_words(md, b), block_nbits(md, b));
+		bitmap_and(block_longs(md->committed, b), block_longs(md->committed, b),
+			   block_longs(md->bits, b), block_nbits(md, b));
 	}
 	spin_unlock_irqrestore(lock, flags);
 	return 0;
@@ -279,6 +290,11 @@ u64 cdp_meta_generation(struct cdp_meta *md)
 u64 cdp_meta_acked_seq(struct cdp_meta *md)
 {
 	return md->acked_seq;
+}
+
+u64 cdp_meta_sb_acked_seq(struct cdp_meta *md)
+{
+	return md->sb_acked_seq;
 }
 
 u64 cdp_meta_last_seq(struct cdp_meta *md)

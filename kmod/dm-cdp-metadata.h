@@ -7,7 +7,8 @@
  * to be durable. A write may be issued to the origin only when its region
  * is set in "committed". Setters and testers (the __ functions) only touch
  * memory; the caller holds its irq-safe spinlock (struct cdp.lock) and
- * they never block. cdp_meta_commit() runs in the worker only.
+ * they never block. cdp_meta_commit() and cdp_meta_write_sb() run on the
+ * volume's ordered workqueue only: they share one image buffer.
  */
 #ifndef DM_CDP_METADATA_H
 #define DM_CDP_METADATA_H
@@ -58,6 +59,8 @@ int cdp_meta_write_sb(struct cdp_meta *md, bool clean);
 
 u64 cdp_meta_generation(struct cdp_meta *md);
 u64 cdp_meta_acked_seq(struct cdp_meta *md);
+/* The acked seq of the superblock last written or read. */
+u64 cdp_meta_sb_acked_seq(struct cdp_meta *md);
 u64 cdp_meta_last_seq(struct cdp_meta *md);
 u64 cdp_meta_writes(struct cdp_meta *md);
 

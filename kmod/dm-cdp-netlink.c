@@ -43,9 +43,13 @@ static const struct nla_policy cdp_policy[CDP_ATTR_MAX + 1] = {
 	[CDP_ATTR_PAD] = { .type = NLA_REJECT },
 };
 
+/* Names an instance in FETCH dumps; under cdp_vols_mutex (ctrs run in parallel). */
+static u64 cdp_next_instance;
+
 void cdp_vol_register(struct cdp *cdp)
 {
 	mutex_lock(&cdp_vols_mutex);
+	cdp->instance = ++cdp_next_instance;
 	spin_lock(&cdp_vols_lock);
 	list_add_tail(&cdp->vol_list, &cdp_vols);
 	spin_unlock(&cdp_vols_lock);
@@ -65,17 +69,19 @@ void cdp_vol_unregister(struct cdp *cdp)
 }
 
 /*
- * Mutex held. During a table reload two instances share a volume_id:
- * prefer the one that has been resumed most recently (loaded, latest).
+ * Mutex held. Only a table that has been resumed once (loaded) is found:
+ * before that its bitmap is not read yet. During a reload two instances
+ * share a volume_id: prefer one whose metadata is not parked (suspended,
+ * written clean), then the newer (cdp_vols is in creation order).
  */
 static struct cdp *cdp_find(const char *volume)
 {
 	struct cdp *cdp, *found = NULL;
 
 	list_for_each_entry(cdp, &cdp_vols, vol_list) {
-		if (strcmp(cdp->volume, volume))
+		if (strcmp(cdp->volume, volume) || !READ_ONCE(cdp->loaded))
 			continue;
-		if (!found || cdp->loaded)
+		if (!found || !READ_ONCE(cdp->meta_parked) || READ_ONCE(found->meta_parked))
 			found = cdp;
 	}
 	return found;
@@ -152,7 +158,7 @@ static struct cdp *cdp_req_volume(struct genl_info *info)
 	cdp = cdp_find(nla_data(info->attrs[CDP_ATTR_VOLUME]));
 	if (!cdp) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[CDP_ATTR_VOLUME],
-				    "no cdp target with this volume_id (dmsetup table?)");
+				    "no active cdp target with this volume_id (dmsetup table; a new one is active once resumed)");
 		return ERR_PTR(-ENODEV);
 	}
 	return cdp;
@@ -276,6 +282,9 @@ static int cdp_nl_mark(struct sk_buff *skb, struct genl_info *info)
 		if (r == -EAGAIN)
 			NL_SET_ERR_MSG(info->extack,
 				       "volume is tracking or resyncing: no consistent point to mark until it replicates again");
+		if (r == -EBUSY)
+			NL_SET_ERR_MSG(info->extack,
+				       "volume is suspended or being reloaded: mark it once it is resumed");
 		goto out;
 	}
 	r = -ENOMEM;
@@ -322,15 +331,28 @@ static int cdp_nl_list_dump(struct sk_buff *skb, struct netlink_callback *cb)
 
 /*----------------------------------------------------------------*/
 /*
- * FETCH
- * cb->args: [0] instance, [1] next seq, [2] offset in that record,
- *           [3] bytes sent, [4] byte budget, [5] finished
+ * FETCH. The dump's state lives in cb->ctx as u64s: cb->args are longs,
+ * and on a 32-bit kernel a seq past 2^32 would never match its record.
  */
-enum { FA_INST, FA_SEQ, FA_OFF, FA_SENT, FA_BUDGET, FA_DONE };
+struct cdp_fetch_state {
+	u64 instance;
+	u64 seq;		/* next record to send */
+	u64 sent;		/* bytes */
+	u32 off;		/* in that record's payload */
+	u32 budget;		/* bytes */
+	bool done;
+};
+
+static struct cdp_fetch_state *cdp_fetch_state(struct netlink_callback *cb)
+{
+	BUILD_BUG_ON(sizeof(struct cdp_fetch_state) > sizeof(cb->ctx));
+	return (struct cdp_fetch_state *)cb->ctx;
+}
 
 static int cdp_nl_fetch_start(struct netlink_callback *cb)
 {
 	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+	struct cdp_fetch_state *fs = cdp_fetch_state(cb);
 	struct nlattr **attrs = info->attrs;
 	struct cdp *cdp;
 	int r = 0;
@@ -342,19 +364,17 @@ static int cdp_nl_fetch_start(struct netlink_callback *cb)
 	mutex_lock(&cdp_vols_mutex);
 	cdp = cdp_find(nla_data(attrs[CDP_ATTR_VOLUME]));
 	if (!cdp) {
-		NL_SET_ERR_MSG(cb->extack, "no cdp target with this volume_id");
+		NL_SET_ERR_MSG(cb->extack, "no active cdp target with this volume_id");
 		r = -ENODEV;
 	} else {
 		r = cdp_check_consumer(cdp, NETLINK_CB(cb->skb).portid, cb->extack);
 	}
 	if (!r) {
-		cb->args[FA_INST] = cdp->instance;
-		cb->args[FA_SEQ] = nla_get_u64(attrs[CDP_ATTR_SEQ]) + 1;
-		cb->args[FA_OFF] = 0;
-		cb->args[FA_SENT] = 0;
-		cb->args[FA_BUDGET] = attrs[CDP_ATTR_MAX_BYTES] ?
+		memset(fs, 0, sizeof(*fs));
+		fs->instance = cdp->instance;
+		fs->seq = nla_get_u64(attrs[CDP_ATTR_SEQ]) + 1;
+		fs->budget = attrs[CDP_ATTR_MAX_BYTES] ?
 			nla_get_u32(attrs[CDP_ATTR_MAX_BYTES]) : CDP_FETCH_DEFAULT_BYTES;
-		cb->args[FA_DONE] = 0;
 	}
 	mutex_unlock(&cdp_vols_mutex);
 	return r;
@@ -451,16 +471,17 @@ static struct cdp_rec *__find_rec(struct cdp *cdp, u64 seq)
 
 static int cdp_nl_fetch_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	unsigned long *a = cb->args, flags;
+	struct cdp_fetch_state *fs = cdp_fetch_state(cb);
+	unsigned long flags;
 	struct cdp_rec *rec;
 	struct cdp *cdp;
 	int n = 0, r = 0;
 	void *hdr;
 
-	if (a[FA_DONE])
+	if (fs->done)
 		return 0;
 	mutex_lock(&cdp_vols_mutex);
-	cdp = cdp_find_instance(a[FA_INST]);
+	cdp = cdp_find_instance(fs->instance);
 	if (!cdp) {
 		mutex_unlock(&cdp_vols_mutex);
 		return -ENODEV;
@@ -475,12 +496,12 @@ static int cdp_nl_fetch_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	}
 	for (;;) {
 		spin_lock_irqsave(&cdp->lock, flags);
-		rec = __find_rec(cdp, a[FA_SEQ]);
+		rec = __find_rec(cdp, fs->seq);
 		if (!rec)	/* caught up: the next record triggers a NOTIFY */
 			cdp->want_notify = true;
 		spin_unlock_irqrestore(&cdp->lock, flags);
 		if (!rec) {
-			a[FA_DONE] = 1;
+			fs->done = true;
 			break;
 		}
 		/*
@@ -490,22 +511,22 @@ static int cdp_nl_fetch_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		 * or by teardown, and both need cdp->fetch_mutex, held here; its
 		 * header and pages do not change once queued.
 		 */
-		if (rec->seq != a[FA_SEQ]) {
-			a[FA_SEQ] = rec->seq;
-			a[FA_OFF] = 0;
+		if (rec->seq != fs->seq) {
+			fs->seq = rec->seq;
+			fs->off = 0;
 		}
-		r = put_piece(skb, rec, a[FA_OFF]);
+		r = put_piece(skb, rec, fs->off);
 		if (r < 0)
 			break;
-		a[FA_OFF] += r;
-		a[FA_SENT] += r;
+		fs->off += r;
+		fs->sent += r;
 		n++;
-		if (a[FA_OFF] < rec_data_len(rec))
+		if (fs->off < rec_data_len(rec))
 			break;		/* skb full mid-record: next skb */
-		a[FA_SEQ]++;
-		a[FA_OFF] = 0;
-		if (a[FA_SENT] >= a[FA_BUDGET]) {
-			a[FA_DONE] = 1;
+		fs->seq++;
+		fs->off = 0;
+		if (fs->sent >= fs->budget) {
+			fs->done = true;
 			break;
 		}
 	}
@@ -513,7 +534,7 @@ static int cdp_nl_fetch_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	if (!n) {
 		genlmsg_cancel(skb, hdr);
 		/* Nothing fits even in an empty skb: fail rather than loop. */
-		return a[FA_DONE] ? 0 : -EMSGSIZE;
+		return fs->done ? 0 : -EMSGSIZE;
 	}
 	genlmsg_end(skb, hdr);
 	return skb->len;
@@ -554,14 +575,20 @@ void cdp_nl_notify(struct cdp *cdp)
 	cdp_nl_multicast(cdp, CDP_CMD_NOTIFY, 0, READ_ONCE(cdp->last_seq));
 }
 
-/* A consumer's socket closed (crash or exit): detach it. Atomic context. */
+/*
+ * A consumer's socket closed (crash or exit): detach it. Port ids are
+ * unique per network namespace only, and the family is not netnsok (its
+ * sockets are in init_net): a socket closing in a container must not
+ * detach cdpd. Under cdp_vols_lock, so no sleeping.
+ */
 static int cdp_nl_release(struct notifier_block *nb, unsigned long event, void *ptr)
 {
 	struct netlink_notify *n = ptr;
 	unsigned long flags;
 	struct cdp *cdp;
 
-	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC || !n->portid)
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC || !n->portid ||
+	    !net_eq(n->net, &init_net))
 		return NOTIFY_DONE;
 	spin_lock(&cdp_vols_lock);
 	list_for_each_entry(cdp, &cdp_vols, vol_list) {

@@ -266,8 +266,12 @@ u64 cdp_mark(struct cdp *cdp, int *err)
 		return 0;
 	}
 	spin_lock_irqsave(&cdp->lock, flags);
-	if (cdp->state == CDP_STATE_TRACKING || cdp->state == CDP_STATE_SYNCING ||
-	    cdp->resync_count) {
+	if (cdp->suspending) {
+		/* postsuspend saves last_seq: a seq given now would be issued again */
+		*err = -EBUSY;
+		__cdp_rec_free(cdp, rec);
+	} else if (cdp->state == CDP_STATE_TRACKING || cdp->state == CDP_STATE_SYNCING ||
+		   cdp->resync_count) {
 		*err = -EAGAIN;
 		__cdp_rec_free(cdp, rec);
 	} else {

@@ -38,7 +38,6 @@ enum {
 #define CDP_DEF_RESYNC_MIN_MBPS 16
 #define CDP_MAX_MBPS 1000000
 
-static u64 cdp_next_instance;
 
 /*----------------------------------------------------------------*/
 /* Constructor argument parsing */
@@ -269,6 +268,8 @@ static void cdp_free_state(struct cdp *cdp)
 	kfree(cdp);
 }
 
+static void cdp_park_work(struct work_struct *ws);
+
 static int cdp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct dm_arg_set as = { .argc = argc, .argv = argv };
@@ -299,6 +300,7 @@ static int cdp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	init_waitqueue_head(&cdp->wait);
 	INIT_WORK(&cdp->work, cdp_worker);
 	INIT_DELAYED_WORK(&cdp->tick, cdp_tick);
+	INIT_WORK(&cdp->park_work, cdp_park_work);
 	/* jiffies starts near a wrap: time_after() against 0 is not "long ago" */
 	cdp->resync_paid = jiffies;
 	cdp->busy_window = jiffies;
@@ -385,7 +387,6 @@ static int cdp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->num_write_zeroes_bios = 1;
 	ti->per_io_data_size = sizeof(struct cdp_io);
 	ti->private = cdp;
-	cdp->instance = ++cdp_next_instance;
 	cdp_vol_register(cdp);
 	return 0;
 
@@ -405,7 +406,7 @@ static void cdp_dtr(struct dm_target *ti)
 
 /*----------------------------------------------------------------*/
 /* Suspend / resume */
-/* No resync and no ack wait for new sync writes while suspending. */
+/* While suspending: no resync, no ack wait for new sync writes, no MARK. */
 static void cdp_set_suspending(struct cdp *cdp, bool on)
 {
 	unsigned long flags;
@@ -436,14 +437,19 @@ static void cdp_presuspend_undo(struct dm_target *ti)
 	cdp_kick(cdp);		/* resync may go on */
 }
 
-static void cdp_postsuspend(struct dm_target *ti)
+/*
+ * Clear what can be cleared and write the metadata clean, then leave it
+ * alone until resume (cdp->meta_parked). On the ordered workqueue: ACK,
+ * ATTACH and the messages still queue the worker during a suspend, and the
+ * worker and this must not commit at the same time (one image buffer; a commit
+ * overtaken by a clear would leave the region's intent unwritten).
+ */
+static void cdp_park_work(struct work_struct *ws)
 {
-	struct cdp *cdp = ti->private;
+	struct cdp *cdp = container_of(ws, struct cdp, park_work);
 	unsigned long flags;
 	int r;
 
-	cancel_delayed_work_sync(&cdp->tick);
-	flush_workqueue(cdp->wq);
 	cdp_lazy_clear(cdp, true);
 	spin_lock_irqsave(&cdp->lock, flags);
 	cdp_meta_set_seqs(cdp->md, cdp->acked_seq, cdp->last_seq);
@@ -453,6 +459,16 @@ static void cdp_postsuspend(struct dm_target *ti)
 		r = cdp_meta_write_sb(cdp->md, true);
 	if (r)
 		DMERR("%s: cannot write clean metadata (%d)", cdp->volume, r);
+	WRITE_ONCE(cdp->meta_parked, true);
+}
+
+static void cdp_postsuspend(struct dm_target *ti)
+{
+	struct cdp *cdp = ti->private;
+
+	cancel_delayed_work_sync(&cdp->tick);
+	queue_work(cdp->wq, &cdp->park_work);
+	flush_workqueue(cdp->wq);
 }
 
 /* First resume: (re)read the bitmap; every dirty region needs a resync. */
@@ -474,7 +490,7 @@ static int cdp_preresume(struct dm_target *ti)
 		cdp->acked_seq = cdp_meta_acked_seq(cdp->md);
 		cdp->last_seq = max(cdp_meta_last_seq(cdp->md), cdp->acked_seq);
 		spin_unlock_irqrestore(&cdp->lock, flags);
-		cdp->loaded = true;
+		WRITE_ONCE(cdp->loaded, true);
 	}
 	return 0;
 }
@@ -483,6 +499,8 @@ static void cdp_resume(struct dm_target *ti)
 {
 	struct cdp *cdp = ti->private;
 
+	/* the tick is not queued yet and flush_workqueue ordered the rest */
+	WRITE_ONCE(cdp->meta_parked, false);
 	cdp_set_suspending(cdp, false);
 	queue_delayed_work(cdp->wq, &cdp->tick, 0);
 }
@@ -581,6 +599,31 @@ static int cdp_message_rate(struct cdp *cdp, const char *name, const char *val,
 }
 
 /*
+ * Mark every region for resync, CDP_CLEAR_BATCH regions per hold of the
+ * irq-safe lock: one hold over a 64M-region volume kept interrupts off for
+ * seconds. The resync may start on the first regions meanwhile.
+ */
+static void cdp_resync_all(struct cdp *cdp)
+{
+	unsigned long flags;
+	u32 r = 0, end;
+
+	while (r < cdp->nr_regions) {
+		end = min_t(u32, r + CDP_CLEAR_BATCH, cdp->nr_regions);
+		spin_lock_irqsave(&cdp->lock, flags);
+		for (; r < end; r++) {
+			__cdp_meta_mark(cdp->md, r);
+			if (!__test_and_set_bit(r, cdp->resync))
+				cdp->resync_count++;
+		}
+		__cdp_start_syncing(cdp);
+		spin_unlock_irqrestore(&cdp->lock, flags);
+		cond_resched();
+	}
+	cdp_kick(cdp);
+}
+
+/*
  * Messages: "resync" (resync every region), "mode sync", "mode async"
  * (also clears a degraded sync mode), "resync_mbps <n>",
  * "resync_min_mbps <n>".
@@ -589,19 +632,9 @@ static int cdp_message(struct dm_target *ti, unsigned int argc, char **argv,
 		       char *result, unsigned int maxlen)
 {
 	struct cdp *cdp = ti->private;
-	unsigned long flags;
-	u32 r;
 
 	if (argc == 1 && !strcasecmp(argv[0], "resync")) {
-		spin_lock_irqsave(&cdp->lock, flags);
-		for (r = 0; r < cdp->nr_regions; r++) {
-			__cdp_meta_mark(cdp->md, r);
-			__set_bit(r, cdp->resync);
-		}
-		cdp->resync_count = cdp->nr_regions;
-		__cdp_start_syncing(cdp);
-		spin_unlock_irqrestore(&cdp->lock, flags);
-		cdp_kick(cdp);
+		cdp_resync_all(cdp);
 		return 0;
 	}
 	if (argc == 2 && !strcasecmp(argv[0], "mode")) {

@@ -16,7 +16,8 @@ if [ $rc != 137 ]; then
 	exit 1
 fi
 grep '^# boot 1' <<< "$out"
-"$RUN" --timeout 200 "${disks[@]}" -- tests/kernel/guest/powercut2.sh
+acked=$(sed -n 's/^# boot 1: acked \([0-9]*\).*/\1/p' <<< "$out")
+"$RUN" --timeout 200 "${disks[@]}" -- env PC_ACKED="$acked" tests/kernel/guest/powercut2.sh
 rc=$?
 [ $rc -le 1 ] && exit $rc
 echo "not ok - VM run failed (status $rc: 124 timeout, 125 kernel splat, 126 guest died)"

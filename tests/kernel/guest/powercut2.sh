@@ -3,11 +3,17 @@
 # the regions dirty at the cut are resynced; replica == origin.
 . tests/lib/tap.sh
 . tests/kernel/guest/cdp-common.sh
-tap_plan 6
+tap_plan 7
 O=/dev/vda M=/dev/vdb R=/dev/vdc
 cdp_load || tap_bail "module"
 tap_check "table reloads on the metadata of the crashed boot" cdp_create c4 $O $M pvol 2 region_kb 64
 dmsetup status c4 >/dev/null 2>&1 || tap_bail "no device"
+a=$(cdp_status_word c4 7)
+if [ -n "${PC_ACKED:-}" ] && [ "$a" -ge "$PC_ACKED" ]; then
+	tap_ok "the superblock kept the acked seq while running: $a (boot 1: $PC_ACKED)"
+else
+	tap_fail "acked seq after the power cut is $a, boot 1 had acked ${PC_ACKED:-?} a second before"
+fi
 d=$(cdp_dirty c4)
 if [ "$d" -gt 0 ] && [ "$d" -le 128 ]; then
 	tap_ok "after the power cut $d of 1024 regions are dirty, all within the written 128"

@@ -7,7 +7,7 @@
 # Disks: vda origin (64M), vdb meta (4M), vdc replica (64M).
 . tests/lib/tap.sh
 . tests/kernel/guest/cdp-common.sh
-tap_plan 26
+tap_plan 27
 O=/dev/vda M=/dev/vdb R=/dev/vdc
 SZ=$(blockdev --getsz $O)
 cdp_load || tap_bail "module"
@@ -59,6 +59,14 @@ tap_check "message 'mode sync' leaves degraded" test "$(cdp_state c5)" = replica
 seq=$("$CONSUME" --mark svol)
 wait_for 20 grep -q "^$seq mark " "$T/log"
 tap_check "MARK returns seq $seq and the consumer receives a mark record" grep -q "^$seq mark " "$T/log"
+# A suspend saves last_seq in the superblock: a MARK then would get a seq
+# that a reloaded table issues again.
+dmsetup suspend c5
+out=$("$CONSUME" --mark svol 2>&1)
+mrc=$?
+dmsetup resume c5
+tap_check "MARK on a suspended volume is refused: '$out'" \
+	bash -c "[ $mrc != 0 ] && grep -q suspended <<< \"\$1\"" _ "$out"
 
 # message resync: every region is read again.
 before=$(cdp_status_word c5 9)
