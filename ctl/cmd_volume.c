@@ -299,6 +299,7 @@ static int show_one(const struct cat_volume *v, void *arg)
 	open_json_object(NULL);
 	print_string(PRINT_ANY, "volume", "%s", v->name);
 	print_string(PRINT_ANY, "device", " /dev/mapper/%s", v->dm_name);
+	print_string(PRINT_JSON, "origin", NULL, v->device);
 	print_string(PRINT_ANY, "pool", " -> %s", v->pool);
 	print_string(PRINT_ANY, "image", "/%s", v->image);
 	print_string(PRINT_ANY, "catalog_state", " %s", v->state);

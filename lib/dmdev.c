@@ -78,27 +78,71 @@ int dmdev_create(const char *name, const struct dm_line *l, char *err, size_t er
 	return run_node(t, "creating dm device", name, err, errlen);
 }
 
-int dmdev_reload(const char *name, const struct dm_line *l, char *err, size_t errlen)
+static int dev_info(const char *name, struct dm_info *info);
+
+static int load(const char *name, const struct dm_line *l, char *err, size_t errlen)
 {
 	struct dm_task *t = task(DM_DEVICE_RELOAD, name);
-	int r;
 
 	if (!t || add_line(t, l)) {
+		if (t)
+			dm_task_destroy(t);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	r = run(t, "loading the new table of", name, err, errlen);
-	if (r)
-		return r;
-	t = task(DM_DEVICE_SUSPEND, name);
+	return run(t, "loading the new table of", name, err, errlen);
+}
+
+static int simple(int type, const char *what, const char *name)
+{
+	struct dm_task *t = task(type, name);
+	char e[256];
+
 	if (!t)
 		return -ENOMEM;
-	r = run(t, "suspending", name, err, errlen);
-	/* resume even after a failed suspend: never leave the device frozen */
+	return type == DM_DEVICE_RESUME ? run_node(t, what, name, e, sizeof(e)) :
+		run(t, what, name, e, sizeof(e));
+}
+
+/*
+ * The resume suspends the device itself (flushing, file systems frozen) when
+ * a new table is loaded, then swaps the tables. When it fails, find out
+ * which side of the swap the kernel stopped on: before it, drop the loaded
+ * table (a later plain 'dmsetup resume' would swap it in); after it (the new
+ * table's resume failed, the device is suspended, the old table gone), load
+ * @fallback. Either way the device is resumed: never left frozen.
+ */
+int dmdev_reload(const char *name, const struct dm_line *l, const struct dm_line *fallback,
+		 char *err, size_t errlen)
+{
+	const char *how = "";
+	struct dm_info info;
+	struct dm_task *t;
+	char first[512], e2[256];
+	int r;
+
+	r = load(name, l, err, errlen);
+	if (r)
+		return r;
 	t = task(DM_DEVICE_RESUME, name);
 	if (!t)
 		return -ENOMEM;
-	return run_node(t, "resuming", name, err, errlen) ?: r;
+	r = run_node(t, "switching to the new table:", name, first, sizeof(first));
+	if (!r)
+		return 0;
+	if (!dev_info(name, &info) && info.inactive_table) {
+		simple(DM_DEVICE_CLEAR, "dropping the loaded table of", name);
+		how = "; it stays on its table";
+	} else if (fallback && !load(name, fallback, e2, sizeof(e2))) {
+		how = "; its previous table is back";
+	} else {
+		how = fallback ? "; its previous table could not be loaded again" : "";
+	}
+	if (simple(DM_DEVICE_RESUME, "resuming", name) && !dev_info(name, &info) &&
+	    info.suspended)
+		how = "; IT IS LEFT SUSPENDED: check 'dmsetup table', then 'dmsetup resume'";
+	snprintf(err, errlen, "%s%s", first, how);
+	return r;
 }
 
 int dmdev_remove(const char *name, char *err, size_t errlen)

@@ -19,8 +19,13 @@ struct dm_line {
 
 /* Create /dev/mapper/@name with one table line; fails if it exists. */
 int dmdev_create(const char *name, const struct dm_line *l, char *err, size_t errlen);
-/* Load @l as the inactive table, suspend (flushing I/O), resume. */
-int dmdev_reload(const char *name, const struct dm_line *l, char *err, size_t errlen);
+/*
+ * Load @l as the inactive table and resume (which suspends, flushing I/O).
+ * On failure the device is resumed on its old table, or on @fallback when
+ * the kernel had swapped the tables already (NULL: none to go back to).
+ */
+int dmdev_reload(const char *name, const struct dm_line *l, const struct dm_line *fallback,
+		 char *err, size_t errlen);
 int dmdev_remove(const char *name, char *err, size_t errlen);
 int dmdev_exists(const char *name);
 /* The first (only) line of the live table. -EMLINK for a multi-line table. */

@@ -390,7 +390,7 @@ int restore_instant_finish(struct restore_instant *ri,
 			   char *err, size_t errlen)
 {
 	uint64_t done = 0, total = 1;
-	struct dm_line l = { 0 };
+	struct dm_line l = { 0 }, cur;
 	char terr[512];
 	int r, i;
 
@@ -413,7 +413,9 @@ int restore_instant_finish(struct restore_instant *ri,
 	l.len = ri->sectors;
 	snprintf(l.type, sizeof(l.type), "linear");
 	snprintf(l.params, sizeof(l.params), "%s 0", ri->dest);
-	r = dmdev_reload(ri->dm_name, &l, err, errlen);
+	r = dmdev_table(ri->dm_name, &cur, err, errlen);
+	if (!r)
+		r = dmdev_reload(ri->dm_name, &l, &cur, err, errlen);
 	if (r)
 		return r;
 	ri->linear = 1;

@@ -161,3 +161,71 @@ int volume_catalog_delete(struct catalog *c, int64_t id)
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : catalog_fail(c, "deleting the volume");
 }
+
+/* @sql with ? for @s1, @s2 (when given), then @a, then @b (when not 0) */
+static int bound_exec(struct catalog *c, const char *sql, int64_t a, int64_t b,
+		      const char *s1, const char *s2)
+{
+	sqlite3_stmt *st;
+	int rc, i = 1;
+
+	if (sqlite3_prepare_v2(catalog_db(c), sql, -1, &st, NULL))
+		return catalog_fail(c, "preparing a volume update");
+	if (s1)
+		sqlite3_bind_text(st, i++, s1, -1, SQLITE_TRANSIENT);
+	if (s2)
+		sqlite3_bind_text(st, i++, s2, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, i++, a);
+	if (b)
+		sqlite3_bind_int64(st, i, b);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : catalog_fail(c, "re-protecting a volume");
+}
+
+/*
+ * A new protect of @name after it was unprotected: the old row stays for
+ * its snapshots and archives (they restore from its image or its discs),
+ * renamed NAME.ID; the new row takes over its policies and groups; the old
+ * row goes when nothing refers to it. An old image name equal to the new
+ * one means that image was removed: the old row's is marked so. One
+ * transaction: either all of it or nothing.
+ */
+int volume_catalog_add_replacing(struct catalog *c, struct cat_volume *v)
+{
+	struct cat_volume old;
+	int r;
+
+	memset(&old, 0, sizeof(old));
+	r = catalog_begin(c);
+	if (r)
+		return r;
+	r = volume_catalog_get(c, v->name, &old);
+	if (!r && strcmp(old.state, "unprotected"))
+		r = -EEXIST;
+	else if (!r)
+		r = bound_exec(c, "UPDATE volumes SET name = name || '.' || id, volume_uuid = NULL,"
+			       " rbd_image = CASE WHEN rbd_pool = ? AND rbd_image = ?"
+			       " THEN rbd_image || '.' || id || '.removed' ELSE rbd_image END"
+			       " WHERE id = ?", old.id, 0, v->pool, v->image);
+	else if (r == -ENOENT)
+		r = 0;
+	if (!r)
+		r = volume_catalog_add(c, v);
+	if (!r && old.id && !strcmp(old.state, "unprotected")) {
+		r = bound_exec(c, "UPDATE policies SET volume_id = ? WHERE volume_id = ?",
+			       v->id, old.id, NULL, NULL);
+		if (!r)
+			r = bound_exec(c, "UPDATE OR IGNORE group_members SET volume_id = ?"
+				       " WHERE volume_id = ?", v->id, old.id, NULL, NULL);
+		if (!r)
+			r = bound_exec(c, "DELETE FROM volumes WHERE id = ? AND NOT EXISTS"
+				       " (SELECT 1 FROM snapshots WHERE volume_id = ?)",
+				       old.id, old.id, NULL, NULL);
+	}
+	if (r) {
+		catalog_rollback(c);
+		return r;
+	}
+	return catalog_commit(c);
+}

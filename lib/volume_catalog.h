@@ -27,6 +27,12 @@ struct cat_volume {
 
 /* Insert; sets v->id. -EEXIST when the name or the image is taken. */
 int volume_catalog_add(struct catalog *c, struct cat_volume *v);
+/*
+ * Insert, in one transaction; a row of the same name that is unprotected
+ * is renamed NAME.ID (kept while snapshots refer to it) and its policies
+ * and groups move to the new row. -EEXIST when the name is protected.
+ */
+int volume_catalog_add_replacing(struct catalog *c, struct cat_volume *v);
 /* By name. -ENOENT when absent. */
 int volume_catalog_get(struct catalog *c, const char *name, struct cat_volume *v);
 /* By RBD image. -ENOENT when absent. */

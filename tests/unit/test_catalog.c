@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests of lib/catalog.c and lib/archive_catalog.c on real sqlite3
- * files in a temp dir. */
+/* Unit tests of lib/catalog.c, lib/archive_catalog.c and
+ * lib/volume_catalog.c on real sqlite3 files in a temp dir. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +16,7 @@
 #include "archive_catalog.h"
 #include "catalog.h"
 #include "catalog_schema.h"
+#include "volume_catalog.h"
 
 static char dir[64];
 static char path[128];
@@ -164,6 +165,65 @@ static void test_archive_record_and_find(void **state)
 	catalog_close(c);
 }
 
+static void vol(struct cat_volume *v, const char *name, const char *image)
+{
+	memset(v, 0, sizeof(*v));
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	snprintf(v->device, sizeof(v->device), "/dev/vdb");
+	snprintf(v->dm_name, sizeof(v->dm_name), "cdp-%s", name);
+	snprintf(v->pool, sizeof(v->pool), "rbd");
+	snprintf(v->image, sizeof(v->image), "%s", image);
+}
+
+/*
+ * Re-protecting a name: refused while protected; once unprotected, the old
+ * row with snapshots stays under NAME.ID, the policy moves to the new row;
+ * without snapshots the old row goes; a failure changes nothing.
+ */
+static void test_reprotect_keeps_history(void **state)
+{
+	struct cat_volume a, b, c2, got;
+	struct catalog *c;
+	char err[512], sql[256], oldname[80];
+
+	assert_int_equal(catalog_open(path, &c, err, sizeof(err)), 0);
+	vol(&a, "db", "db1");
+	assert_int_equal(volume_catalog_add(c, &a), 0);
+	snprintf(sql, sizeof(sql), "INSERT INTO snapshots (volume_id, name, created_at) VALUES (%lld, 's1', 1);"
+		 "INSERT INTO policies (name, volume_id, snap_interval_s, created_at) VALUES ('p', %lld, 60, 1);",
+		 (long long)a.id, (long long)a.id);
+	assert_int_equal(catalog_exec(c, sql), 0);
+	vol(&b, "db", "db2");
+	assert_int_equal(volume_catalog_add_replacing(c, &b), -EEXIST);
+	assert_int_equal(volume_catalog_set_state(c, a.id, "unprotected"), 0);
+	assert_int_equal(volume_catalog_add_replacing(c, &b), 0);
+	assert_int_equal(volume_catalog_get(c, "db", &got), 0);
+	assert_int_equal(got.id, b.id);
+	assert_string_equal(got.image, "db2");
+	snprintf(oldname, sizeof(oldname), "db.%lld", (long long)a.id);
+	assert_int_equal(volume_catalog_get(c, oldname, &got), 0);
+	assert_string_equal(got.image, "db1");
+	assert_int_equal(one_int(c, "SELECT count(*) FROM snapshots WHERE name = 's1'"), 1);
+	snprintf(sql, sizeof(sql), "SELECT volume_id FROM policies WHERE name = 'p'");
+	assert_int_equal(one_int(c, sql), b.id);
+	/* unprotected again, re-protected onto the same image name (it was
+	 * removed): no snapshot refers to the row, so it goes */
+	assert_int_equal(volume_catalog_set_state(c, b.id, "unprotected"), 0);
+	vol(&c2, "db", "db2");
+	assert_int_equal(volume_catalog_add_replacing(c, &c2), 0);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM volumes WHERE id = %lld", (long long)b.id);
+	assert_int_equal(one_int(c, sql), 0);
+	assert_int_equal(one_int(c, "SELECT count(*) FROM volumes"), 2);
+	/* a clash with another volume's image: nothing changes */
+	assert_int_equal(volume_catalog_set_state(c, c2.id, "unprotected"), 0);
+	vol(&b, "db", "db1");
+	assert_int_not_equal(volume_catalog_add_replacing(c, &b), 0);
+	assert_int_equal(volume_catalog_get(c, "db", &got), 0);
+	assert_int_equal(got.id, c2.id);
+	assert_string_equal(got.state, "unprotected");
+	catalog_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_default_path_from_env),
 		cmocka_unit_test(test_unwritable_dir_names_fix),
 		cmocka_unit_test_setup_teardown(test_archive_record_and_find, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reprotect_keeps_history, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

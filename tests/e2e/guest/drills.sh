@@ -3,10 +3,11 @@
 #  1. cdpd SIGKILLed mid-stream, restarted: redelivery after the acked seq
 #  2. queue overflow under load (no daemon, 1 MiB queue): tracking, then
 #     resync with a pre-resync snapshot, then equal
-#  3. protect --live of a mounted dm-linear device with a writer running
+#  3. protect --live of a mounted dm-linear device with a writer running;
+#     activate after a reboot; unprotect after LVM reloaded the device
 . "$CDP_TOP/tests/e2e/guest/common.sh"
 export CDP_CONF=$CDP_VM_WORK/cdp.conf
-tap_plan 12
+tap_plan 16
 g_load
 mkdir -p /var/lib/cdp
 
@@ -61,4 +62,28 @@ if g_wait_synced live 240 && cdpctl verify live; then
 else
 	tap_fail "live volume converges and verifies equal"; tap_diag "$(cdpctl status live)"
 fi
+
+# 3b. A reboot: LVM brings the device back on its own table, the copy is
+# gone, and writes land before cdp is back. activate slides cdp under it
+# again and resyncs every region.
+t=$(dmsetup table cdp-origin-live)
+dmsetup reload lin --table "$t" && dmsetup resume lin && dmsetup remove cdp-origin-live
+dd if=/dev/urandom of=/dev/mapper/lin bs=64k count=16 seek=512 oflag=direct status=none
+tap_check "activate after a reboot puts cdp under the device again" cdpctl activate live
+if g_wait_synced live 240 && cdpctl verify live; then
+	tap_ok "writes made before activate reach the replica (full resync): equal"
+else
+	tap_fail "writes made before activate reach the replica (full resync): equal"
+	tap_diag "$(cdpctl status live; dmsetup table lin)"
+fi
+
+# 3c. LVM reloads the device while protected (lvextend, pvmove: here the
+# same mapping in two lines): unprotect leaves that table alone instead of
+# putting back the copy of the table it had at protect.
+half=$(($(blockdev --getsz /dev/vdb) / 2))
+dmsetup reload lin --table "0 $half linear /dev/vdb 0
+$half $half linear /dev/vdb $half" && dmsetup resume lin
+tap_check "unprotect after LVM reloaded the device succeeds" cdpctl unprotect live
+tap_check "the table LVM loaded is left as it is, the copy is gone" \
+	bash -c '[ "$(dmsetup table lin | wc -l)" = 2 ] && ! dmsetup info cdp-origin-live >/dev/null 2>&1'
 tap_done

@@ -3,7 +3,7 @@
 . "$CDP_TOP/tests/e2e/guest/common.sh"
 export CDP_CONF=$CDP_VM_WORK/cdp.conf
 mkdir -p /var/lib/cdp
-tap_plan 7
+tap_plan 11
 expect_err() {	# expect_err NAME REGEX CMD...
 	local name=$1 re=$2 out rc
 	shift 2
@@ -30,4 +30,24 @@ printf '[global]\nmon_host = v2:127.0.0.1:1\n' > "$CDP_VM_WORK/bad-ceph.conf"
 expect_err "Ceph unreachable" "cannot connect to the Ceph cluster.*(is the cluster up|check the keyring)" \
 	env CDP_CONF=/tmp/bad.conf cdpctl protect /dev/vda --image rbd/e4
 expect_err "nothing left behind after failures" "no volume e1 in the catalog" cdpctl unprotect e1
+# --meta: a device with other data is refused, not overwritten (vdb: ext4)
+expect_err "--meta holding other data" "holds data that is not cdp metadata" \
+	cdpctl protect /dev/vda --image rbd/e5 --meta /dev/vdb
+# Old cdp metadata on --meta (a protect, synced, unprotected): a new image
+# needs a full sync, not just the regions dirty in that metadata.
+if cdpctl protect /dev/vda --image rbd/m1 --meta /dev/vdc &&
+   timeout 120 "$CDP_TOP/tests/tools/cdp-consume" --exit-synced m1 /dev/vdb 2>/dev/null &&
+   cdpctl unprotect m1; then
+	tap_ok "protect --meta, sync, unprotect"
+else
+	tap_fail "protect --meta, sync, unprotect"
+fi
+# udev's stable name of the disk is what the catalog keeps (no udev here)
+mkdir -p /dev/disk/by-id && ln -sf ../../vda /dev/disk/by-id/wwn-0xcdptest
+cdpctl protect /dev/vda --image rbd/m2 --name m1 --meta /dev/vdc
+d=$(dmsetup status cdp-m1 | awk '{print $8}')
+tap_check "protect again on that --meta: every region to sync ($d)" test "${d%/*}" = "${d#*/}"
+tap_check "the catalog keeps the origin as /dev/disk/by-id/wwn-*" \
+	bash -c 'cdpctl -j list | grep -q "\"origin\": *\"/dev/disk/by-id/wwn-0xcdptest\""'
+cdpctl unprotect m1
 tap_done
