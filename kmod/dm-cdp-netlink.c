@@ -5,7 +5,13 @@
  * Every op needs CAP_NET_ADMIN (GENL_ADMIN_PERM); every attribute is in
  * cdp_policy and validated strictly. FETCH is a dump that makes progress
  * at any skb size: a record that does not fit is sent in pieces (same seq,
- * increasing offset), the dump position lives in cb->args.
+ * increasing offset), the dump position lives in cb->ctx.
+ *
+ * parallel_ops: the ops do not run under the genl_mutex every generic
+ * netlink family shares. Under it, each FETCH dump callback (a payload
+ * copy) held up the MARKs of a snapshot's freeze window, the sync-mode
+ * ACKs and every other family. The locks below cover all state the ops
+ * touch.
  */
 #include <linux/module.h>
 #include <linux/highmem.h>
@@ -18,7 +24,7 @@
 /*
  * cdp_vols: every constructed target. Modified with both locks held; the
  * netlink ops hold the mutex while they use a volume (so dtr waits for
- * them), the socket-release notifier (atomic) reads under the spinlock.
+ * them), the socket-release notifier reads under the spinlock.
  * FETCH and ACK hand over to the volume's fetch_mutex (taken under
  * cdp_vols_mutex) for their long part, the payload copy and the frees:
  * a nice-10 consumer preempted mid-copy must not hold up a MARK (it runs
@@ -651,6 +657,7 @@ static struct genl_family cdp_family __ro_after_init = {
 	.maxattr = CDP_ATTR_MAX,
 	.policy = cdp_policy,
 	.module = THIS_MODULE,
+	.parallel_ops = true,
 	.ops = cdp_ops,
 	.n_ops = ARRAY_SIZE(cdp_ops),
 	.mcgrps = cdp_mcgrps,
