@@ -6,7 +6,9 @@
 # Every test prints TAP (ok / not ok lines) and exits 0 (pass), 1 (fail) or
 # 4 (skip). A test that fails without printing "not ok" still counts as one
 # failure, so a crash or timeout is never lost. A file may set its timeout
-# with a line "# timeout: SECONDS" (default 600). Logs: tests/results/.
+# with a line "# timeout: SECONDS" (default 600); $CDP_TIMEOUT_SCALE (an
+# integer, default 1) multiplies it and every VM's --timeout, for slower
+# kernels (scripts/kernel-debug.sh). Logs: tests/results/ ($CDP_TEST_RESULTS).
 #
 # -j N runs N test files at once (default: the number of CPUs, at most 2;
 # $CDP_TEST_JOBS overrides): each VM test is one single-threaded QEMU, and
@@ -15,7 +17,7 @@
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
-RESULTS=$TOP/tests/results
+RESULTS=${CDP_TEST_RESULTS:-$TOP/tests/results}
 mkdir -p "$RESULTS"
 
 JOBS=${CDP_TEST_JOBS:-$(nproc)}
@@ -41,7 +43,7 @@ start_one() {
 	log=$(logname "$t")
 	rm -f "$log.rc"
 	to=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "$t" 2>/dev/null | head -n1)
-	to=${to:-600}
+	to=$((${to:-600} * ${CDP_TIMEOUT_SCALE:-1}))
 	(
 		start=$SECONDS
 		if [ "${t#tests/unit/}" != "$t" ]; then

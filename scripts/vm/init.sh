@@ -13,6 +13,10 @@ arg() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
 WORK=$(arg cdp.work)
 IP=$(arg cdp.ip)
 
+KMODS=$(arg cdp.kmods)
+KMOD=$(arg cdp.kmod)
+TOP=$(arg cdp.top)
+
 for m in $(cat /modules.order); do
 	insmod /lib/modules/$m.ko || echo "cdp-vm: insmod $m failed"
 done
@@ -29,6 +33,13 @@ mount -t tmpfs tmpfs /newroot/run
 mkdir -p /newroot$WORK
 mount --bind /work /newroot$WORK
 mount -t debugfs debugfs /newroot/sys/kernel/debug 2>/dev/null
+# The debug kernel (run.sh --kdir): its modules where modprobe looks, its
+# dm-cdp.ko where the tests load it from.
+if [ -n "$KMODS" ]; then
+	mkdir -p /newroot/lib/modules/$(uname -r)
+	mount --bind /newroot$KMODS /newroot/lib/modules/$(uname -r)
+	mount --bind /newroot$KMOD /newroot$TOP/kmod
+fi
 
 # request_module() runs the usermode helper in *this* root: hop into the chroot.
 printf '#!/bin/sh\nexec chroot /newroot /sbin/modprobe "$@"\n' > /sbin/cdp-modprobe

@@ -2,7 +2,8 @@
 # Boot Debian's kernel under QEMU/TCG and run one command inside it.
 #
 # run.sh [--disk PATH[:SIZE]]... [--timeout SEC] [--mem MB] [--smp N] [--netns NS]
-#        [--ip ADDR/PFX] [--work DIR] [--kill-on PATTERN] [--kver KVER] -- CMD [ARGS...]
+#        [--ip ADDR/PFX] [--work DIR] [--kill-on PATTERN] [--kver KVER]
+#        [--kdir DIR] -- CMD [ARGS...]
 #
 # Inside the guest CMD runs as root in a chroot whose root is the host root
 # (read-only 9p) under a tmpfs overlay: every host path (/tmp too) is visible at the same
@@ -12,6 +13,11 @@
 # (or $CDP_VM_SMP) gives the guest N vCPUs (multi-threaded TCG); tests use 1,
 # the fastest under TCG, benchmarks 2 so a consumer does not share fio's vCPU.
 # Environment in the guest: CDP_TOP, CDP_IN_VM=1, CDP_VM_WORK, DM_DISABLE_UDEV=1.
+# --kdir DIR (or $CDP_VM_KDIR) boots the debug kernel that
+# scripts/vm/debug-kernel.sh built in DIR (KASAN, lockdep, KFENCE,
+# kmemleak): its modules serve modprobe and its dm-cdp.ko is seen at
+# kmod/dm-cdp.ko; after CMD a kmemleak scan reports any leak as a splat.
+# $CDP_VM_APPEND is added to the kernel command line.
 #
 # Exit status: CMD's own, or
 #   124  timeout (the guest is killed)
@@ -27,6 +33,7 @@ set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 KVER=${KVER:-$(ls -1 /lib/modules 2>/dev/null | sort -V | tail -n1)}
 TIMEOUT=600 MEM=1024 SMP=${CDP_VM_SMP:-1} NETNS="" IP="" WORK="" KILL_ON="" TAP=""
+DEBUG_KDIR=${CDP_VM_KDIR:-}
 DISKS=()
 
 usage() {
@@ -45,14 +52,24 @@ while [ $# -gt 0 ]; do
 	--work) WORK=$2; shift 2 ;;
 	--kill-on) KILL_ON=$2; shift 2 ;;
 	--kver) KVER=$2; shift 2 ;;
+	--kdir) DEBUG_KDIR=$2; shift 2 ;;
 	--) shift; break ;;
 	-h|--help) usage ;;
 	*) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
 [ $# -gt 0 ] || { echo "run.sh: no command given: run.sh [opts] -- CMD" >&2; exit 2; }
+TIMEOUT=$((TIMEOUT * ${CDP_TIMEOUT_SCALE:-1}))
 
 KERNEL=/boot/vmlinuz-$KVER
+MODROOT=/lib/modules/$KVER
+if [ -n "$DEBUG_KDIR" ]; then
+	DEBUG_KDIR=$(cd "$DEBUG_KDIR" 2>/dev/null && pwd) && [ -r "$DEBUG_KDIR/kver" ] ||
+		{ echo "run.sh: --kdir: no debug kernel there: run scripts/vm/debug-kernel.sh" >&2; exit 2; }
+	KVER=$(cat "$DEBUG_KDIR/kver")
+	KERNEL=$DEBUG_KDIR/vmlinuz
+	MODROOT=$DEBUG_KDIR/modules/lib/modules/$KVER
+fi
 [ -r "$KERNEL" ] || { echo "run.sh: $KERNEL missing: run scripts/deps.sh (linux-image-amd64)" >&2; exit 2; }
 command -v qemu-system-x86_64 >/dev/null ||
 	{ echo "run.sh: qemu-system-x86_64 missing: run scripts/deps.sh" >&2; exit 2; }
@@ -63,7 +80,7 @@ mkdir -p "$CACHE"
 sum=$(cat "$TOP/scripts/vm/init.sh" "$TOP/scripts/vm/mkinitrd.sh" | md5sum | cut -c1-12)
 INITRD=$CACHE/initrd-$KVER-$sum.cpio.gz
 if [ ! -s "$INITRD" ]; then
-	"$TOP/scripts/vm/mkinitrd.sh" "$KVER" "$INITRD" || exit 2
+	"$TOP/scripts/vm/mkinitrd.sh" "$KVER" "$INITRD" ${DEBUG_KDIR:+"$MODROOT"} || exit 2
 fi
 
 own_work=0
@@ -79,9 +96,21 @@ mkdir -p "$WORK/.vm"
 	echo "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	echo "export CDP_TOP=$(printf %q "$TOP") CDP_IN_VM=1 CDP_VM_WORK=$(printf %q "$WORK")"
 	echo "export DM_DISABLE_UDEV=1 HOME=/root TERM=dumb LANG=C.UTF-8"
+	echo "export CDP_TIMEOUT_SCALE=${CDP_TIMEOUT_SCALE:-1}"
 	echo "modprobe dm-mod 2>/dev/null"
 	echo "cd $(printf %q "$TOP") || exit 126"
-	printf 'exec'; printf ' %q' "$@"; echo
+	if [ -n "$DEBUG_KDIR" ]; then
+		# a leak shows as "unreferenced object" lines, which are splats
+		printf '%q ' "$@"; echo
+		echo 'rc=$?; k=/sys/kernel/debug/kmemleak'
+		echo 'if [ -w $k ] && echo scan >$k && sleep 5 && echo scan >$k; then'
+		echo '	while IFS= read -r l; do echo "kmemleak: $l" >/dev/kmsg; done <$k'
+		echo '	echo "# cdp-vm: kmemleak scanned: $(grep -c "^unreferenced" $k) leaks"'
+		echo 'else echo "# cdp-vm: kmemleak is not running: no leak check"; [ $rc = 0 ] && rc=125; fi'
+		echo 'exit $rc'
+	else
+		printf 'exec'; printf ' %q' "$@"; echo
+	fi
 } > "$WORK/.vm/job.sh"
 
 # CDP_VM_IOTHREADS=1: each disk gets its own QEMU iothread. Otherwise QEMU's
@@ -109,6 +138,10 @@ for d in ${DISKS[@]+"${DISKS[@]}"}; do
 done
 
 append="console=ttyS0 panic=-1 oops=panic loglevel=5 printk.time=1 cdp.work=$WORK"
+# the debug kernel: its modules for modprobe, its dm-cdp.ko at kmod/;
+# panic_on_warn stays off so that one splat does not hide the next
+[ -n "$DEBUG_KDIR" ] && append+=" cdp.kmods=$MODROOT cdp.kmod=$DEBUG_KDIR/kmod cdp.top=$TOP kmemleak=on"
+append+=" ${CDP_VM_APPEND:-}"
 net_args=(-nic none)
 wrap=()
 if [ -n "$NETNS" ]; then
@@ -133,7 +166,8 @@ trap 'exit 130' INT TERM
 
 # Lines of the kernel log start with "[ seconds]" (printk.time=1); only
 # those are checked, so a test that prints "BUG:" itself is not a splat.
-SPLAT='^\[ *[0-9]+\.[0-9]+\] .*(Oops|BUG:|WARNING:|kernel BUG|Kernel panic|general protection fault|INFO: task .* blocked|possible (circular|recursive) locking|KASAN:|UBSAN:|list_(add|del) corruption|refcount_t:|Call Trace:)'
+# "BUG <cache> (...): Redzone overwritten" is how slub_debug reports.
+SPLAT='^\[ *[0-9]+\.[0-9]+\] .*(Oops|BUG:|WARNING:|kernel BUG|Kernel panic|general protection fault|INFO: task .* blocked|possible (circular|recursive) locking|KASAN:|UBSAN:|list_(add|del) corruption|refcount_t:|Call Trace:|BUG [^ ]+ \(|unreferenced object)'
 
 # CPU model: "max" without ERMS/FSRM. With them, the guest kernel and glibc
 # copy and clear memory with rep movsb/stosb, which TCG executes a byte at
@@ -143,12 +177,16 @@ SPLAT='^\[ *[0-9]+\.[0-9]+\] .*(Oops|BUG:|WARNING:|kernel BUG|Kernel panic|gener
 # faster without it and benchmark ratios are not skewed by it.
 # CDP_VM_CPU overrides the model.
 CPU=${CDP_VM_CPU:-max,erms=off,fsrm=off}
+# The debug kernel runs q35: pc's ACPI _PRT is an AML loop that, under KASAN
+# and lockdep in TCG, hits ACPICA's 30 s loop timeout once per PCI slot.
+MACHINE=${CDP_VM_MACHINE:-pc}
+[ -n "$DEBUG_KDIR" ] && MACHINE=${CDP_VM_MACHINE:-q35}
 # The console goes to a regular file, read back with tail: QEMU's serial
 # drops a byte when its output would block (a full pipe while this loop,
 # reading byte by byte, lags on a busy host: seen as "k 3" for "ok 3").
 console=$WORK/.vm/console
 : >"$console"
-"${wrap[@]}" qemu-system-x86_64 -machine pc -accel tcg,thread=multi -cpu "$CPU" -smp "$SMP" -m "$MEM" \
+"${wrap[@]}" qemu-system-x86_64 -machine "$MACHINE" -accel tcg,thread=multi -cpu "$CPU" -smp "$SMP" -m "$MEM" \
 	-nographic -nodefaults -serial stdio -monitor none -no-reboot \
 	-kernel "$KERNEL" -initrd "$INITRD" -append "$append" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \

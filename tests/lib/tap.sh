@@ -16,12 +16,12 @@ tap_done() { [ "$_tap_fail" = 0 ]; exit $?; }
 # tap_bail MSG: stop the whole test file now (a later step cannot work)
 tap_bail() { echo "Bail out! $*"; exit 1; }
 # wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds (0) or
-# time is up (1). Tests poll for a state; a fixed sleep is a race on a
-# loaded machine.
+# time is up (1; SECONDS times $CDP_TIMEOUT_SCALE). Tests poll for a
+# state; a fixed sleep is a race on a loaded machine.
 wait_for() {
 	local t=$1 i
 	shift
-	for ((i = 0; i < t * 5; i++)); do
+	for ((i = 0; i < t * 5 * ${CDP_TIMEOUT_SCALE:-1}; i++)); do
 		"$@" && return 0
 		sleep 0.2
 	done
