@@ -253,12 +253,55 @@ static int mark_pruned(struct catalog *c, int64_t snapshot_id)
 	return catalog_fail(c, "mark snapshot pruned");
 }
 
+/*
+ * Event messages name a source as "POOL/IMAGE@SNAP" between spaces or
+ * before a colon; an exact match, so rbd/db@s is not found in ssd-rbd/db@s.
+ */
+#define SOURCE_IN_MESSAGE \
+	"(instr(' ' || message || ' ', ' ' || ?2 || ' ') > 0" \
+	" OR instr(' ' || message, ' ' || ?2 || ':') > 0)"
+
+/*
+ * Handed to `cdpctl archive create` and not archived completely yet: the
+ * archive reads it (a burn may be under way), so it is not pruned, even
+ * once the keep rules let it go.
+ */
+static int archive_pending(struct catalog *c, const struct policy *p,
+			   const struct prune_item *it)
+{
+	char source[512];
+	sqlite3_stmt *st;
+	int ret = 0;
+
+	if (p->archive_after_days < 0)
+		return 0;
+	snprintf(source, sizeof(source), "%s/%s@%s", it->pool, it->image, it->name);
+	if (sqlite3_prepare_v2(catalog_db(c),
+			       "SELECT EXISTS (SELECT 1 FROM events WHERE policy_id = ?1"
+			       " AND kind = 'schedule.archive-start' AND " SOURCE_IN_MESSAGE ")"
+			       " AND NOT EXISTS (SELECT 1 FROM archives WHERE snapshot_id = ?3"
+			       "  AND state = 'complete')", -1, &st, NULL) != SQLITE_OK)
+		return 1;	/* when in doubt, keep it */
+	sqlite3_bind_int64(st, 1, p->id);
+	sqlite3_bind_text(st, 2, source, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, it->snapshot_id);
+	ret = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 1;
+	sqlite3_finalize(st);
+	return ret;
+}
+
 static void prune_one(struct sched_ctx *x, const struct policy *p,
 		      const struct prune_item *it, struct policy_run *r)
 {
 	char err[1024];
 	int ret, archived;
 
+	if (archive_pending(x->cat, p, it)) {
+		act_every(x, p, it->volume_id, it->volume, "keep-archiving", it->name,
+			  86400, "info", "%s@%s not pruned: its archive to discs has not completed",
+			  it->volume, it->name);
+		return;
+	}
 	if (x->o->dry_run) {
 		act(x, p, it->volume_id, it->volume, "prune", it->name, "info",
 		    "would prune %s@%s", it->volume, it->name);
@@ -359,7 +402,7 @@ static int recently_tried(struct catalog *c, const struct policy *p,
 
 	if (sqlite3_prepare_v2(catalog_db(c),
 			       "SELECT EXISTS (SELECT 1 FROM events WHERE policy_id = ?1"
-			       " AND instr(message, ?2) > 0 AND (kind = 'schedule.archive-done'"
+			       " AND " SOURCE_IN_MESSAGE " AND (kind = 'schedule.archive-done'"
 			       "  OR (kind = 'schedule.archive-failed' AND time > ?3)))",
 			       -1, &st, NULL) != SQLITE_OK)
 		return 0;

@@ -57,8 +57,13 @@ static int open_image(struct sched_rbd *r, const char *pool, const char *image,
 {
 	int ret = connect_once(r, err, errlen);
 
+	/*
+	 * -ENOENT from here on means the pool or the image is gone, and prune
+	 * takes it as "the snapshot is gone". A missing ceph.conf or keyring
+	 * fails the connect with -ENOENT too: that is not it.
+	 */
 	if (ret)
-		return ret;
+		return ret == -ENOENT ? -EIO : ret;
 	if (strcmp(r->pool, pool)) {
 		if (r->pool[0])
 			rados_ioctx_destroy(r->io);

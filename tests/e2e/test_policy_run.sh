@@ -28,7 +28,7 @@ C() { "$W/cdpctl" -c "$CAT" "$@"; }
 Q() { sqlite3 "$CAT" "$@"; }
 T0=1796086800	# 2026-12-01T01:00:00Z, on the 15m grid
 
-tap_plan 9
+tap_plan 12
 
 ceph_start >/dev/null 2>"$W/ceph.log" || { tap_diag "$(cat "$W/ceph.log")"; echo "Bail out! Ceph sandbox did not start"; exit 1; }
 ceph_rbd create --size 16M rbd/good >/dev/null
@@ -151,6 +151,45 @@ if [ "$rc" = 0 ] && [ "$row" = "live 1" ] &&
 	tap_ok "leftover RBD snapshot of the slot adopted (protected, recorded)"
 else
 	tap_fail "adopt leftover: rc=$rc row='$row'"; tap_diag "$(cat "$W/out9")"
+fi
+
+# 10. prune: a connection that fails for want of a ceph.conf (-ENOENT from
+# librados) is a failure, not "the snapshot is already gone"
+vid=$(Q "SELECT id FROM volumes WHERE name = 'good'")
+pid=$(Q "SELECT id FROM policies WHERE name = 'b-good'")
+old=b-good-20261201T0000Z
+Q "INSERT INTO snapshots (volume_id, name, created_at, policy_id, state)
+	VALUES ($vid, '$old', $((T0 - 3600)), $pid, 'live')"
+CEPH_CONF=$W/no-such.conf C schedule run --now $((T0 + 8160)) >"$W/out10" 2>&1
+rc=$?
+st=$(Q "SELECT state FROM snapshots WHERE name = '$old'")
+if [ "$rc" = 1 ] && [ "$st" = live ]; then
+	tap_ok "prune without a Ceph connection fails and marks nothing deleted"
+else
+	tap_fail "prune without a Ceph connection: rc=$rc, $old is '$st'"; tap_diag "$(cat "$W/out10")"
+fi
+
+# 11. a snapshot handed to the archive is not pruned before it is archived
+Q "UPDATE policies SET archive_after_days = 30 WHERE id = $pid;
+   INSERT INTO events (time, policy_id, level, kind, message) VALUES (0, $pid, 'info',
+	'schedule.archive-start', 'archive rbd/good@$old to stdio:/dev/null started')"
+C schedule run --now $((T0 + 8220)) >"$W/out11" 2>&1
+st=$(Q "SELECT state FROM snapshots WHERE name = '$old'")
+if [ "$st" = live ] && grep -q "keep-archiving" "$W/out11"; then
+	tap_ok "a snapshot being archived is kept past its keep rules"
+else
+	tap_fail "snapshot being archived: '$st'"; tap_diag "$(cat "$W/out11")"
+fi
+
+# 12. without that (and with Ceph): pruned, as already gone from RBD
+Q "DELETE FROM events WHERE kind = 'schedule.archive-start';
+   UPDATE policies SET archive_after_days = NULL WHERE id = $pid"
+C schedule run --now $((T0 + 8280)) >"$W/out12" 2>&1
+st=$(Q "SELECT state FROM snapshots WHERE name = '$old'")
+if [ "$st" = deleted ] && grep -q "already gone" "$W/out12"; then
+	tap_ok "then pruned: the RBD snapshot was already gone"
+else
+	tap_fail "prune after: '$st'"; tap_diag "$(cat "$W/out12")"
 fi
 
 # 9. --now rejects garbage with the accepted forms in the message
