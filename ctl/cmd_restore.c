@@ -288,6 +288,9 @@ int do_restore(int argc, char **argv)
 		}
 	}
 	kind = o.map && !strcmp(o.map, "krbd") ? RESTORE_MAP_KRBD : RESTORE_MAP_NBD;
+	/* a busy --instant-onto disk is refused before a clone is made */
+	if (o.onto && restore_instant_check(o.onto, o.meta, err, sizeof(err)))
+		goto fail;
 	r = restore_clone(v.pool, v.image, o.snap, o.name, o.force, o.map && kind == RESTORE_MAP_KRBD,
 			  &c, err, sizeof(err));
 	if (r)
@@ -304,7 +307,7 @@ int do_restore(int argc, char **argv)
 	if (o.onto) {
 		if (!instant(&o, &c, v.id, t0, err, sizeof(err)))
 			return CDP_EXIT_OK;
-		fprintf(stderr, "Error: %s\n", err);
+		fprintf(stderr, "Error: %s (the clone %s/%s is kept)\n", err, c.pool, c.clone);
 		return CDP_EXIT_FAIL;
 	}
 	print_result(&v, &c, dev[0] ? dev : NULL, o.iscsi ? &is : NULL, t0);

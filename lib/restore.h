@@ -121,6 +121,13 @@ struct restore_instant {
 };
 
 /*
+ * Before anything is made: @dest (and @meta_dev, if given) must be unused
+ * block devices: not mounted or open exclusively, no dm/md holder, and not
+ * the same device. 0 or -errno with @err naming the fix.
+ */
+int restore_instant_check(const char *dest, const char *meta_dev, char *err, size_t errlen);
+
+/*
  * Map the clone, check dest is at least as large, set up a dm-clone device
  * named dm_name (metadata on meta_dev, or on a loop device over a file
  * under state_dir), and start hydration. dm-clone is loaded if needed

@@ -22,14 +22,17 @@
 #include "dmdev.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 /*
@@ -69,6 +72,76 @@ static int dev_size(const char *dev, uint64_t *bytes, char *err, size_t errlen)
 	}
 	close(fd);
 	return 0;
+}
+
+static int same_dev(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return !stat(a, &sa) && !stat(b, &sb) && sa.st_rdev == sb.st_rdev;
+}
+
+/* Does the block device have holders (dm, md, bcache: /sys/.../holders)? */
+static int has_holders(dev_t rdev)
+{
+	char path[128];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/holders", major(rdev), minor(rdev));
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/*
+ * The disk a restore overwrites must be unused: not mounted, not open
+ * exclusively (O_EXCL fails then), not under a dm or md device (an LVM PV,
+ * the origin of a protected volume: device-mapper's own claim would let a
+ * second dm table have it), and not the metadata device too.
+ */
+static int check_unused(const char *dev, const char *what, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	if (stat(dev, &st) || !S_ISBLK(st.st_mode)) {
+		snprintf(err, errlen, "%s %s is not a block device", what, dev);
+		return -ENOTBLK;
+	}
+	if (has_holders(st.st_rdev)) {
+		snprintf(err, errlen, "%s %s is in use by a dm or md device (see lsblk %s): give an unused disk",
+			 what, dev, dev);
+		return -EBUSY;
+	}
+	fd = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s %s %s", what, dev, errno == EBUSY ?
+			 "is in use (mounted, or open by another program): give an unused disk" :
+			 strerror(errno));
+		return -errno;
+	}
+	close(fd);
+	return 0;
+}
+
+int restore_instant_check(const char *dest, const char *meta_dev, char *err, size_t errlen)
+{
+	int r = check_unused(dest, "restore target", err, errlen);
+
+	if (r || !meta_dev)
+		return r;
+	if (same_dev(meta_dev, dest)) {
+		snprintf(err, errlen, "the metadata device %s is the restore target itself: give another one",
+			 meta_dev);
+		return -EINVAL;
+	}
+	return check_unused(meta_dev, "metadata device", err, errlen);
 }
 
 /* Zero the first 4 KiB so dm-clone formats fresh metadata. */
@@ -269,6 +342,7 @@ int restore_instant_start(const char *pool, const char *image, const char *dest,
 {
 	char terr[256];
 	uint64_t src_bytes, dest_bytes;
+	sigset_t block, old;
 	int r;
 
 	memset(ri, 0, sizeof(*ri));
@@ -280,12 +354,20 @@ int restore_instant_start(const char *pool, const char *image, const char *dest,
 			 dm_name, dm_name);
 		return -EEXIST;
 	}
-	r = dev_size(dest, &dest_bytes, err, errlen);
+	r = restore_instant_check(dest, meta_dev, err, errlen);
+	if (!r)
+		r = dev_size(dest, &dest_bytes, err, errlen);
 	if (r)
 		return r;
+	/* a Ctrl-C half way would leave a mapping and a table nobody finishes */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
 	r = restore_map(RESTORE_MAP_NBD, pool, image, NULL, ri->source, sizeof(ri->source), 60, err, errlen);
 	if (r)
-		return r;
+		goto out;
 	r = dev_size(ri->source, &src_bytes, err, errlen);
 	if (r)
 		goto out_unmap;
@@ -302,11 +384,13 @@ int restore_instant_start(const char *pool, const char *image, const char *dest,
 		r = start_clone(ri, meta_dev, state_dir, err, errlen);
 	if (!r) {
 		dmdev_event_nr(dm_name, &ri->event_nr);
-		return 0;
+		goto out;
 	}
 	drop_meta(ri);
 out_unmap:
 	restore_unmap(RESTORE_MAP_NBD, ri->source, terr, sizeof(terr));
+out:
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	return r;
 }
 

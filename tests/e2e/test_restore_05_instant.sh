@@ -21,7 +21,7 @@
 # timeout: 300
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/tests/lib/e2e.sh"
-tap_plan 8
+tap_plan 9
 # netns + Ceph sandbox inside it, removed on exit (tests/lib/e2e.sh)
 e2e_setup || { tap_fail "Ceph sandbox"; tap_done; }
 tmp=$E2E_TMP NS=$E2E_NS
@@ -51,6 +51,11 @@ cat > "$tmp/guest.sh" <<EOG
 export CEPH_CONF=$CEPH_CONF CDP_KMOD_DIR=$TOP/kmod CDP_STATE_DIR=/run/cdpstate
 R=$tmp/r; mkdir -p \$R /mnt/a
 modprobe nbd; modprobe loop
+# a mounted target is refused before anything is made
+mkfs.ext4 -q /dev/vdb && mount /dev/vdb /mnt/a &&
+	{ $TOP/ctl/cdpctl -c /run/c.db restore rbd/app --snap s1 --name app-busy \
+		--instant-onto /dev/vdb >\$R/busy.out 2>\$R/busy.err; echo \$? > \$R/busy.rc; umount /mnt/a; }
+rbd --conf $CEPH_CONF info rbd/app-busy > \$R/busy.clone 2>&1
 # dm-clone is not preloaded here: cdpctl loads it
 grep -w dm_clone /proc/modules > \$R/mods.before
 cat /sys/block/vda/dev > \$R/vda.devt
@@ -198,5 +203,12 @@ if [ "$(cat "$R/fb.rc" 2>/dev/null)" = 0 ] && [ "$(jsonf "$R/fb.out" 0 engine)" 
 else
 	tap_fail "without a loadable dm-clone: dm-mirror, with the reason in the output, and the disk equals the snapshot"
 	tap_diag "$(cat "$R/fb.rc" "$R/fb.out" "$R/fb.err" 2>&1 | grep -v 'hydration [0-9]')"
+fi
+if [ "$(cat "$R/busy.rc" 2>/dev/null)" != 0 ] && grep -q "/dev/vdb is in use (mounted" "$R/busy.err" &&
+   [ -s "$R/busy.clone" ] && ! grep -q "size" "$R/busy.clone"; then
+	tap_ok "a mounted --instant-onto disk is refused before a clone is made: $(cat "$R/busy.err")"
+else
+	tap_fail "a mounted --instant-onto disk is refused before a clone is made"
+	tap_diag "$(cat "$R/busy.rc" "$R/busy.err" "$R/busy.clone" 2>&1)"
 fi
 tap_done
