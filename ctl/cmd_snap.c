@@ -111,6 +111,11 @@ static int check_volumes(struct catalog *cat, const struct snap_request *rq,
 				rq->vols[i], catalog_path(cat));
 			return -ENOENT;
 		}
+		if (snap_catalog_name_used(cat, rq->vols[i], rq->name) == 1) {
+			fprintf(stderr, "Error: %s@%s exists, or existed and is archived on discs: choose another --name\n",
+				rq->vols[i], rq->name);
+			return -EEXIST;
+		}
 	}
 	return 0;
 }
@@ -350,7 +355,7 @@ static int snap_delete_cmd(int argc, char **argv)
 		goto out_fail;
 	}
 	if (!snap_catalog_get(cat, vol, snap, &row) &&
-	    snap_catalog_set_state(cat, row.id, "deleted")) {
+	    snap_catalog_mark_gone(cat, row.id) < 0) {
 		fprintf(stderr, "Error: %s\n", catalog_errmsg(cat));
 		goto out_fail;
 	}

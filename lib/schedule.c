@@ -225,35 +225,6 @@ static void prune_list_free(struct prune_list *l)
 }
 
 /*
- * After the RBD snapshot is gone: 'archived' when a complete archive of it
- * exists (the row is then the stub that finds the discs), else 'deleted'.
- * Returns 1 for archived, 0 for deleted, -EIO.
- */
-static int mark_pruned(struct catalog *c, int64_t snapshot_id)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(catalog_db(c),
-			       "UPDATE snapshots SET protected = 0, state = CASE WHEN EXISTS"
-			       " (SELECT 1 FROM archives a WHERE a.snapshot_id = snapshots.id"
-			       "  AND a.state = 'complete') THEN 'archived' ELSE 'deleted' END"
-			       " WHERE id = ? RETURNING state = 'archived'", -1, &st,
-			       NULL) != SQLITE_OK)
-		return catalog_fail(c, "mark snapshot pruned");
-	sqlite3_bind_int64(st, 1, snapshot_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		int archived = sqlite3_column_int(st, 0);
-
-		sqlite3_finalize(st);
-		return archived;
-	}
-	sqlite3_finalize(st);
-	return catalog_fail(c, "mark snapshot pruned");
-}
-
-/*
  * Event messages name a source as "POOL/IMAGE@SNAP" between spaces or
  * before a colon; an exact match, so rbd/db@s is not found in ssd-rbd/db@s.
  */
@@ -327,7 +298,7 @@ static void prune_one(struct sched_ctx *x, const struct policy *p,
 		run_error(r, err);
 		return;
 	}
-	archived = mark_pruned(x->cat, it->snapshot_id);
+	archived = snap_catalog_mark_gone(x->cat, it->snapshot_id);
 	if (archived < 0) {
 		run_error(r, catalog_errmsg(x->cat));
 		return;

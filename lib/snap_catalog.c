@@ -147,3 +147,51 @@ int snap_catalog_set_state(struct catalog *c, int64_t id, const char *state)
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : catalog_fail(c, "updating a snapshot");
 }
+
+int snap_catalog_name_used(struct catalog *c, const char *volume, const char *name)
+{
+	sqlite3_stmt *st;
+	int used = 0;
+
+	if (sqlite3_prepare_v2(catalog_db(c),
+			       "SELECT EXISTS (SELECT 1 FROM snapshots s JOIN volumes v ON v.id = s.volume_id"
+			       " WHERE v.name = ?1 AND s.name = ?2 AND (s.state != 'deleted'"
+			       "  OR EXISTS (SELECT 1 FROM archives a WHERE a.snapshot_id = s.id)))",
+			       -1, &st, NULL))
+		return catalog_fail(c, "preparing a snapshot lookup");
+	sqlite3_bind_text(st, 1, volume, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		used = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return used;
+}
+
+/*
+ * After the RBD snapshot is gone: 'archived' when a complete archive of it
+ * exists (the row is then the stub that finds the discs), else 'deleted'.
+ * Returns 1 for archived, 0 for deleted, -EIO.
+ */
+int snap_catalog_mark_gone(struct catalog *c, int64_t snapshot_id)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(catalog_db(c),
+			       "UPDATE snapshots SET protected = 0, state = CASE WHEN EXISTS"
+			       " (SELECT 1 FROM archives a WHERE a.snapshot_id = snapshots.id"
+			       "  AND a.state = 'complete') THEN 'archived' ELSE 'deleted' END"
+			       " WHERE id = ? RETURNING state = 'archived'", -1, &st,
+			       NULL) != SQLITE_OK)
+		return catalog_fail(c, "mark snapshot pruned");
+	sqlite3_bind_int64(st, 1, snapshot_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		int archived = sqlite3_column_int(st, 0);
+
+		sqlite3_finalize(st);
+		return archived;
+	}
+	sqlite3_finalize(st);
+	return catalog_fail(c, "mark snapshot pruned");
+}

@@ -35,6 +35,18 @@ struct snap_row {
  * message) when the volume is not in the catalog.
  */
 int snap_catalog_record(struct catalog *c, struct snap_row *row);
+/*
+ * 1 when @name is taken on @volume: a live or archived snapshot, or a
+ * deleted one whose archive is on discs (a new snapshot of that name would
+ * take over its row and its discs); 0 when free; -EIO.
+ */
+int snap_catalog_name_used(struct catalog *c, const char *volume, const char *name);
+/*
+ * The RBD snapshot is gone: 'archived' when a complete archive of it exists
+ * (the row is then the stub that finds the discs), else 'deleted'.
+ * 1 for archived, 0 for deleted, -EIO.
+ */
+int snap_catalog_mark_gone(struct catalog *c, int64_t snapshot_id);
 
 /* -ENOENT if absent (deleted rows too unless with_deleted). */
 int snap_catalog_get(struct catalog *c, const char *volume, const char *name,

@@ -16,6 +16,7 @@
 #include "archive_catalog.h"
 #include "catalog.h"
 #include "catalog_schema.h"
+#include "snap_catalog.h"
 #include "volume_catalog.h"
 
 static char dir[64];
@@ -224,6 +225,33 @@ static void test_reprotect_keeps_history(void **state)
 	catalog_close(c);
 }
 
+/* A snapshot name is free again only when deleted and not on discs. */
+static void test_snap_name_used(void **state)
+{
+	struct cat_volume a;
+	struct catalog *c;
+	char err[512], sql[1024];
+
+	assert_int_equal(catalog_open(path, &c, err, sizeof(err)), 0);
+	vol(&a, "db", "db1");
+	assert_int_equal(volume_catalog_add(c, &a), 0);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO snapshots (id, volume_id, name, created_at, state) VALUES"
+		 " (1, %1$lld, 'live1', 1, 'live'), (2, %1$lld, 'gone', 1, 'deleted'),"
+		 " (3, %1$lld, 'ondisc', 1, 'deleted'), (4, %1$lld, 'stub', 1, 'archived');"
+		 "INSERT INTO archives (uuid, snapshot_id, image_size, data_bytes, extent_count,"
+		 " chunk_size, chunk_count, disc_count, state, created_at)"
+		 " VALUES ('u1', 3, 1, 1, 1, 1, 1, 1, 'failed', 1);", (long long)a.id);
+	assert_int_equal(catalog_exec(c, sql), 0);
+	assert_int_equal(snap_catalog_name_used(c, "db", "live1"), 1);
+	assert_int_equal(snap_catalog_name_used(c, "db", "gone"), 0);
+	assert_int_equal(snap_catalog_name_used(c, "db", "ondisc"), 1);
+	assert_int_equal(snap_catalog_name_used(c, "db", "stub"), 1);
+	assert_int_equal(snap_catalog_name_used(c, "db", "new"), 0);
+	assert_int_equal(snap_catalog_name_used(c, "other", "live1"), 0);
+	catalog_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_unwritable_dir_names_fix),
 		cmocka_unit_test_setup_teardown(test_archive_record_and_find, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reprotect_keeps_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snap_name_used, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
