@@ -98,6 +98,8 @@ int restore_iscsi_export(const char *pool, const char *image, const char *allow,
 			 char *err, size_t errlen);
 /* Remove the target that exports pool/image (by its IQN). */
 int restore_iscsi_unexport(const char *pool, const char *image, char *err, size_t errlen);
+/* The target name of pool/image: one per image, also for names IQNs cannot hold. */
+void restore_iscsi_iqn(const char *pool, const char *image, char *iqn, size_t len);
 
 /*---- instant restore (dm-clone) ----*/
 

@@ -42,16 +42,36 @@ static int tgtadm(char *out, size_t outlen, char *err, size_t errlen, ...)
 	return restore_exec(argv, out, outlen, TGTADM_TIMEOUT, err, errlen);
 }
 
-/* IQN names allow lower case letters, digits, '.', '-' and ':'. */
-static void make_iqn(const char *pool, const char *image, char *iqn, size_t len)
+/*
+ * IQN names allow lower case letters, digits, '.', '-' and ':'. Names that
+ * needed changing (db_1, DB-1), and pools with a '.' (rbd.x + y against
+ * rbd + x.y), could meet another image's IQN, and --unexport would remove
+ * the wrong target: those get "-" and a hash of "pool/image" appended.
+ */
+void restore_iscsi_iqn(const char *pool, const char *image, char *iqn, size_t len)
 {
 	size_t n = snprintf(iqn, len, IQN_PREFIX "%s.%s", pool, image), i;
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	int changed = strchr(pool, '.') != NULL;
+	const char *s;
 
 	for (i = strlen(IQN_PREFIX); i < n && i < len; i++) {
 		unsigned char c = (unsigned char)iqn[i];
+		char d = isalnum(c) || c == '.' || c == '-' ? (char)tolower(c) : '-';
 
-		iqn[i] = isalnum(c) || c == '.' || c == '-' ? (char)tolower(c) : '-';
+		changed |= d != (char)c;
+		iqn[i] = d;
 	}
+	if (!changed)
+		return;
+	for (s = pool; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	h = (h ^ '/') * 16777619u;
+	for (s = image; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	n = strlen(iqn);
+	if (n + 10 < len)
+		snprintf(iqn + n, len - n, "-%08x", h);
 }
 
 /* Scan "Target N: IQN" lines: tid of iqn (0 if absent), highest tid in use. */
@@ -114,7 +134,7 @@ int restore_iscsi_export(const char *pool, const char *image, const char *allow,
 	int have, max, r;
 
 	memset(o, 0, sizeof(*o));
-	make_iqn(pool, image, o->iqn, sizeof(o->iqn));
+	restore_iscsi_iqn(pool, image, o->iqn, sizeof(o->iqn));
 	r = scan_targets(o->iqn, &have, &max, err, errlen);
 	if (r)
 		return r;
@@ -168,7 +188,7 @@ int restore_iscsi_unexport(const char *pool, const char *image, char *err, size_
 	char iqn[224], tid[16], out[256], terr[512];
 	int have, max, r;
 
-	make_iqn(pool, image, iqn, sizeof(iqn));
+	restore_iscsi_iqn(pool, image, iqn, sizeof(iqn));
 	r = scan_targets(iqn, &have, &max, err, errlen);
 	if (r)
 		return r;

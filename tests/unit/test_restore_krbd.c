@@ -2,7 +2,8 @@
 /*
  * test_restore_krbd.c - the line restore writes to the kernel rbd driver
  * (lib/restore_krbd.c), built from a real librados handle's config (not
- * connected: rados_create + rados_conf_set, no cluster needed).
+ * connected: rados_create + rados_conf_set, no cluster needed), and the
+ * iSCSI target names of restore_iscsi.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -118,10 +119,32 @@ static void unhandled_goes_to_tool(void **state)
 			 -EAGAIN);
 }
 
+/* One iSCSI target name per image, also for names an IQN cannot hold. */
+static void iqn_per_image(void **state)
+{
+	char a[224], b[224], c[224], d[224], e[224];
+
+	(void)state;
+	restore_iscsi_iqn("rbd", "db-1", a, sizeof(a));
+	assert_string_equal(a, "iqn.2026-11.org.cdp:rbd.db-1");
+	restore_iscsi_iqn("rbd", "db_1", b, sizeof(b));
+	restore_iscsi_iqn("rbd", "DB-1", c, sizeof(c));
+	assert_string_not_equal(a, b);
+	assert_string_not_equal(a, c);
+	assert_string_not_equal(b, c);
+	assert_non_null(strstr(b, "iqn.2026-11.org.cdp:rbd.db-1-"));
+	restore_iscsi_iqn("rbd", "x.y", d, sizeof(d));
+	restore_iscsi_iqn("rbd.x", "y", e, sizeof(e));
+	assert_string_not_equal(d, e);
+	restore_iscsi_iqn("rbd", "db_1", e, sizeof(e));
+	assert_string_equal(b, e);	/* the same every time: --unexport finds it */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(msgr2_addrvec),
+		cmocka_unit_test(iqn_per_image),
 		cmocka_unit_test(legacy_plain_list),
 		cmocka_unit_test(key_from_keyring),
 		cmocka_unit_test(user_from_ceph_args),
