@@ -38,7 +38,6 @@ enum {
 #define CDP_DEF_RESYNC_MIN_MBPS 16
 #define CDP_MAX_MBPS 1000000
 
-
 /*----------------------------------------------------------------*/
 /* Constructor argument parsing */
 static int parse_volume_id(struct cdp *cdp, const char *arg, char **error)

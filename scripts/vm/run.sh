@@ -101,9 +101,12 @@ mkdir -p "$WORK/.vm"
 	echo "cd $(printf %q "$TOP") || exit 126"
 	if [ -n "$DEBUG_KDIR" ]; then
 		# a leak shows as "unreferenced object" lines, which are splats
+		# one scan at the end (each takes a minute or more in TCG), none
+		# in the background meanwhile
+		echo 'k=/sys/kernel/debug/kmemleak; echo scan=off >$k 2>/dev/null'
 		printf '%q ' "$@"; echo
-		echo 'rc=$?; k=/sys/kernel/debug/kmemleak'
-		echo 'if [ -w $k ] && echo scan >$k && sleep 5 && echo scan >$k; then'
+		echo 'rc=$?'
+		echo 'if [ -w $k ] && sleep 5 && echo scan >$k; then'
 		echo '	while IFS= read -r l; do echo "kmemleak: $l" >/dev/kmsg; done <$k'
 		echo '	echo "# cdp-vm: kmemleak scanned: $(grep -c "^unreferenced" $k) leaks"'
 		echo 'else echo "# cdp-vm: kmemleak is not running: no leak check"; [ $rc = 0 ] && rc=125; fi'
@@ -139,8 +142,12 @@ done
 
 append="console=ttyS0 panic=-1 oops=panic loglevel=5 printk.time=1 cdp.work=$WORK"
 # the debug kernel: its modules for modprobe, its dm-cdp.ko at kmod/;
-# panic_on_warn stays off so that one splat does not hide the next
-[ -n "$DEBUG_KDIR" ] && append+=" cdp.kmods=$MODROOT cdp.kmod=$DEBUG_KDIR/kmod cdp.top=$TOP kmemleak=on"
+# panic_on_warn stays off so that one splat does not hide the next.
+# tsc=reliable: no clocksource watchdog (its reads take seconds under KASAN
+# in TCG and it then distrusts the TSC). Not no_timer_check: with it an
+# early interrupt hit an irq descriptor not set up yet (a KASAN report at
+# boot, which also switches lockdep off).
+[ -n "$DEBUG_KDIR" ] && append+=" cdp.kmods=$MODROOT cdp.kmod=$DEBUG_KDIR/kmod cdp.top=$TOP kmemleak=on tsc=reliable"
 append+=" ${CDP_VM_APPEND:-}"
 net_args=(-nic none)
 wrap=()
