@@ -186,3 +186,18 @@ out:
 	rbd_close(img);
 	return ret;
 }
+
+int sched_rbd_snap_exists(struct sched_rbd *r, const char *pool, const char *image,
+			  const char *name)
+{
+	char err[256];
+	rbd_image_t img;
+	bool exists = false;
+
+	if (open_image(r, pool, image, &img, err, sizeof(err)))
+		return 0;
+	if (rbd_snap_exists(img, name, &exists))
+		exists = false;
+	rbd_close(img);
+	return exists;
+}

@@ -32,6 +32,9 @@ int sched_rbd_snap_create(struct sched_rbd *r, const char *pool,
  * nothing was changed; -ENOENT: it was already gone. On other errors err
  * says what failed.
  */
+/* 1 when pool/image@name exists; 0 when not, or when that cannot be told. */
+int sched_rbd_snap_exists(struct sched_rbd *r, const char *pool, const char *image,
+			  const char *name);
 int sched_rbd_snap_prune(struct sched_rbd *r, const char *pool,
 			 const char *image, const char *name, char *err,
 			 size_t errlen);

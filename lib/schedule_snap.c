@@ -164,6 +164,23 @@ static int take_direct(struct sched_ctx *x, const struct policy *p,
 	return ret;
 }
 
+/*
+ * Every member has the slot's snapshot in RBD: a `snap create` that timed
+ * out after cdpd had registered its marks made them, without catalog rows
+ * (cdpd then refuses the name: it exists). They are this slot's: adopt.
+ */
+static int all_made(struct sched_ctx *x, const struct member *m, int n, const char *name)
+{
+	int i;
+
+	if (!x->rbd)
+		x->rbd = sched_rbd_new();
+	for (i = 0; x->rbd && i < n; i++)
+		if (!sched_rbd_snap_exists(x->rbd, m[i].pool, m[i].image, name))
+			return 0;
+	return x->rbd != NULL;
+}
+
 static int take_cdpd(struct sched_ctx *x, const struct policy *p,
 		     const struct member *m, int n, const char *name,
 		     char *err, size_t errlen)
@@ -225,6 +242,8 @@ static int take_cdpd(struct sched_ctx *x, const struct policy *p,
 	sqlite3_bind_int64(st, 4, p->group_id);
 	ret = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(catalog_db(x->cat)) : -1;
 	sqlite3_finalize(st);
+	if (status && ret == 0 && all_made(x, m, n, name))
+		return take_direct(x, p, m, n, name, err, errlen);
 	if (status)
 		return ret == n ? 1 : -EIO;
 	if (ret != n) {
