@@ -127,6 +127,9 @@ consumer_finish 90 || tap_diag "$(tail -n3 "$T/consumer.log")"
 # 1024 writes + 1024 region records if every write were captured
 if [ $((seq1 - seq0)) -lt 1948 ]; then
 	tap_ok "writes to regions waiting for resync left to it: $((seq1 - seq0)) records for 1024 writes + 1024 regions ($left regions left when fio ended)"
+elif [ "$left" = 0 ]; then
+	# a slow guest (the debug kernel): fio outlasted the whole resync
+	tap_skip "writes to regions waiting for resync left to it" "the resync ended before fio did"
 else
 	tap_fail "records during the resync: $((seq1 - seq0)) (1024 writes + 1024 regions, $left left when fio ended)"
 fi
