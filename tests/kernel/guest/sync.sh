@@ -153,8 +153,13 @@ tap_check "origin moved under a 60 ms write delay" \
 consumer_start svol $R --delay-ack-ms 60
 wait_for 60 state_is c5 replicating || tap_diag "not replicating: $(dmsetup status c5)"
 both_ms=$(lat_ms 5)
-tap_check "sync write, 60 ms origin and 60 ms ack in parallel: ${both_ms} ms (< 110; in series 120+)" \
-	test "${both_ms:-999}" -ge 55 -a "${both_ms:-999}" -lt 110
+if [ "${CDP_TIMEOUT_SCALE:-1}" -gt 1 ]; then
+	# the debug kernel adds tens of ms per write: the bound says nothing there
+	tap_skip "sync write, 60 ms origin and 60 ms ack in parallel: ${both_ms} ms" "slowed kernel"
+else
+	tap_check "sync write, 60 ms origin and 60 ms ack in parallel: ${both_ms} ms (< 110; in series 120+)" \
+		test "${both_ms:-999}" -ge 55 -a "${both_ms:-999}" -lt 110
+fi
 
 # The origin write fails after the record went out (and may be on the
 # replica already): the write fails, its region is resynced from the
