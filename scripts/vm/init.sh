@@ -22,6 +22,7 @@ for m in $(cat /modules.order); do
 done
 
 mkdir -p /host /work /ovl /newroot
+echo "cdp-vm: userspace up"
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot /host
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 work /work
 mount -t tmpfs -o size=50% tmpfs /ovl

@@ -192,19 +192,25 @@ MACHINE=${CDP_VM_MACHINE:-pc}
 # drops a byte when its output would block (a full pipe while this loop,
 # reading byte by byte, lags on a busy host: seen as "k 3" for "ok 3").
 console=$WORK/.vm/console
-: >"$console"
-"${wrap[@]}" qemu-system-x86_64 -machine "$MACHINE" -accel tcg,thread=multi -cpu "$CPU" -smp "$SMP" -m "$MEM" \
-	-nographic -nodefaults -serial stdio -monitor none -no-reboot \
-	-kernel "$KERNEL" -initrd "$INITRD" -append "$append" \
-	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-	-virtfs "local,path=$WORK,mount_tag=work,security_model=none,multidevs=remap" \
-	${drive_args[@]+"${drive_args[@]}"} "${net_args[@]}" </dev/null >"$console" 2>&1 &
-QPID=$!
+launch() {
+	: >"$console"
+	"${wrap[@]}" qemu-system-x86_64 -machine "$MACHINE" -accel tcg,thread=multi -cpu "$CPU" -smp "$SMP" -m "$MEM" \
+		-nographic -nodefaults -serial stdio -monitor none -no-reboot \
+		-kernel "$KERNEL" -initrd "$INITRD" -append "$append" \
+		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+		-virtfs "local,path=$WORK,mount_tag=work,security_model=none,multidevs=remap" \
+		${drive_args[@]+"${drive_args[@]}"} "${net_args[@]}" </dev/null >"$console" 2>&1 &
+	QPID=$!
+	# tail ends (EOF here) once QEMU has exited and the file is read to its end
+	exec 3< <(tail --pid="$QPID" -n +1 -f "$console")
+}
+launch
 
-splat=0 killed=0
+splat=0 killed=0 up=0 boots=1
 deadline=$((SECONDS + TIMEOUT))
-# tail ends (EOF here) once QEMU has exited and the file is read to its end
-exec 3< <(tail --pid="$QPID" -n +1 -f "$console")
+# The debug kernel, on a busy host, has hung in its timer setup before
+# userspace (QEMU idle, no output): nothing ran yet, so boot it again, once.
+boot_deadline=$((SECONDS + 300))
 partial=""
 while :; do
 	if IFS= read -r -t 5 line <&3; then
@@ -213,6 +219,7 @@ while :; do
 		# firmware chatter (SeaBIOS, terminal escapes) is not worth showing
 		case "$line" in *$'\e'*|*SeaBIOS*|"Booting from ROM"*) continue ;; esac
 		printf '%s\n' "$line"
+		[[ $line == *"cdp-vm: userspace up"* ]] && up=1
 		if [[ $line =~ $SPLAT ]] && [ $splat = 0 ]; then
 			splat=1
 			echo "# cdp-vm: kernel splat detected (see the log above and below)"
@@ -229,6 +236,14 @@ while :; do
 		# keep it (dropping it lost the "o" of an "ok" line once)
 		partial+=$line
 		kill -0 "$QPID" 2>/dev/null || break
+	fi
+	if [ -n "$DEBUG_KDIR" ] && [ $up = 0 ] && [ $boots = 1 ] && [ $SECONDS -ge $boot_deadline ]; then
+		echo "# cdp-vm: no userspace 300 s after boot: the kernel hung in its setup; booting again"
+		kill -9 "$QPID" 2>/dev/null
+		wait "$QPID" 2>/dev/null
+		exec 3<&-
+		boots=2 partial=""
+		launch
 	fi
 	if [ $SECONDS -ge $deadline ]; then
 		echo "# cdp-vm: timeout after ${TIMEOUT}s: killing the guest"
