@@ -75,12 +75,12 @@ else
 	tap_fail "pre hook timeout: killed after 1 s, no snapshot"; tap_diag "$out"
 fi
 
-# 6: existing name
+# 6: existing name: refused from the catalog, before cdpd is asked
 out=$(cdpctl snap create vol1 --name s1 2>&1)
-if [ $? = 1 ] && grep -q "already exists" <<< "$out"; then
-	tap_ok "existing snapshot name: refused with cdpd's reason"
+if [ $? = 1 ] && grep -q "vol1@s1 exists.*choose another --name" <<< "$out"; then
+	tap_ok "existing snapshot name: refused, naming the fix"
 else
-	tap_fail "existing snapshot name: refused with cdpd's reason"; tap_diag "$out"
+	tap_fail "existing snapshot name: refused, naming the fix"; tap_diag "$out"
 fi
 
 # 7: unknown volume, bad name
