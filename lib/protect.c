@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "dm-cdp.h"
 #include "protect.h"
 #include "protect_int.h"
+#include "util.h"
 
 void cdp_dm_name(const struct cat_volume *v, char *buf, size_t len)
 {
@@ -315,19 +315,6 @@ static void stable_path(const char *dev, char *out, size_t len)
 		snprintf(out, len, "%s", best);
 }
 
-/* Everything before the catalog row is undone; a signal must not cut it short. */
-static void block_signals(sigset_t *old)
-{
-	sigset_t s;
-
-	sigemptyset(&s);
-	sigaddset(&s, SIGINT);
-	sigaddset(&s, SIGTERM);
-	sigaddset(&s, SIGHUP);
-	sigaddset(&s, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &s, old);
-}
-
 /* Checks before anything is made: the name, the device, the module. */
 static int protect_check(const struct protect_req *rq, struct catalog *cat,
 			 struct cat_volume *v, char *dm, size_t dmlen, uint64_t *size,
@@ -403,7 +390,7 @@ int cdp_protect(const struct cdp_config *cfg, struct catalog *cat,
 	r = cdp_cluster_connect(cfg, &cl, err, errlen);
 	if (r)
 		return r;
-	block_signals(&sigs);
+	cdp_hold_signals(&sigs);
 	r = create_image(&cl, pool, image, size, err, errlen);
 	if (r)
 		goto out;
@@ -577,7 +564,7 @@ int cdp_unprotect(const struct cdp_config *cfg, struct catalog *cat,
 			 name);
 		return -EINVAL;
 	}
-	block_signals(&sigs);
+	cdp_hold_signals(&sigs);
 	if (is_live(&v)) {
 		r = live_unprotect(&v, err, errlen);
 	} else {

@@ -26,7 +26,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,7 +341,7 @@ int restore_instant_start(const char *pool, const char *image, const char *dest,
 {
 	char terr[256];
 	uint64_t src_bytes, dest_bytes;
-	sigset_t block, old;
+	sigset_t old;
 	int r;
 
 	memset(ri, 0, sizeof(*ri));
@@ -360,11 +359,7 @@ int restore_instant_start(const char *pool, const char *image, const char *dest,
 	if (r)
 		return r;
 	/* a Ctrl-C half way would leave a mapping and a table nobody finishes */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	cdp_hold_signals(&old);
 	r = restore_map(RESTORE_MAP_NBD, pool, image, NULL, ri->source, sizeof(ri->source), 60, err, errlen);
 	if (r)
 		goto out;

@@ -231,3 +231,15 @@ void cdp_sha256_free(struct cdp_sha256 *h)
 	EVP_MD_CTX_free(h->ctx);
 	free(h);
 }
+
+void cdp_hold_signals(sigset_t *old)
+{
+	sigset_t s;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGINT);
+	sigaddset(&s, SIGTERM);
+	sigaddset(&s, SIGHUP);
+	sigaddset(&s, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &s, old);
+}

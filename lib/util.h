@@ -9,6 +9,7 @@
 #ifndef CDP_UTIL_H
 #define CDP_UTIL_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -54,6 +55,13 @@ void cdp_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Random 128-bit id as 32 hex characters (+NUL): archive ids. */
 int cdp_random_id(char out[33]);
+
+/*
+ * Hold SIGINT, SIGTERM, SIGHUP and SIGQUIT while steps that undo each
+ * other on failure run (a Ctrl-C or a lost ssh session half way would
+ * leave debris); the old mask goes to @old for sigprocmask(SIG_SETMASK).
+ */
+void cdp_hold_signals(sigset_t *old);
 
 /* Incremental SHA-256 over OpenSSL EVP; the context is opaque. */
 struct cdp_sha256;
