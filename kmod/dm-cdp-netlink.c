@@ -183,43 +183,64 @@ static int cdp_check_consumer(struct cdp *cdp, u32 portid,
 	return 0;
 }
 
+/*
+ * The reply is built before the volume is taken and the volume is given
+ * back if the reply cannot be sent: a client that saw ATTACH fail must
+ * not be left as the consumer (no other client could attach until its
+ * socket closes).
+ */
 static int cdp_nl_attach(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sk_buff *msg;
 	unsigned long flags;
 	struct cdp *cdp;
+	bool taken = false;
 	void *hdr;
 	int r;
 
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &cdp_family, 0, CDP_CMD_ATTACH);
+	if (!hdr) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
 	mutex_lock(&cdp_vols_mutex);
 	cdp = cdp_req_volume(info);
 	if (IS_ERR(cdp)) {
 		r = PTR_ERR(cdp);
-		goto out;
+		goto fail;
 	}
 	spin_lock_irqsave(&cdp->lock, flags);
 	if (cdp->consumer && cdp->consumer != info->snd_portid) {
 		spin_unlock_irqrestore(&cdp->lock, flags);
 		NL_SET_ERR_MSG(info->extack, "volume already has a consumer; stop it or DETACH first");
 		r = -EBUSY;
-		goto out;
+		goto fail;
 	}
+	taken = !cdp->consumer;
 	cdp->consumer = info->snd_portid;
 	spin_unlock_irqrestore(&cdp->lock, flags);
-	cdp_kick(cdp);
 
-	r = -ENOMEM;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		goto out;
-	hdr = genlmsg_put_reply(msg, info, &cdp_family, 0, CDP_CMD_ATTACH);
-	if (!hdr || cdp_fill_volinfo(msg, cdp)) {
-		nlmsg_free(msg);
-		r = -EMSGSIZE;
-		goto out;
-	}
+	r = cdp_fill_volinfo(msg, cdp);
+	if (r)
+		goto fail;
 	genlmsg_end(msg, hdr);
 	r = genlmsg_reply(msg, info);
+	if (!r) {
+		cdp_kick(cdp);
+		goto out;
+	}
+	msg = NULL;	/* consumed by genlmsg_reply even on error */
+fail:
+	nlmsg_free(msg);
+	if (taken) {
+		spin_lock_irqsave(&cdp->lock, flags);
+		if (cdp->consumer == info->snd_portid)
+			cdp->consumer = 0;
+		spin_unlock_irqrestore(&cdp->lock, flags);
+	}
 out:
 	mutex_unlock(&cdp_vols_mutex);
 	return r;

@@ -125,11 +125,21 @@ static void break_stale_lock(struct rbd_apply_conn *c, const struct rbd_apply_op
 	if (ret < 0)	/* -ENOENT: nobody holds it; -EINVAL: no exclusive-lock feature */
 		return;
 	for (i = 0; i < n; i++) {
+		char msg[384];
+
 		ret = rbd_lock_break(c->img, mode, owners[i]);
-		if (o->log_cb)
-			o->log_cb(o->cb_arg, ret ? LOG_WARNING : LOG_NOTICE,
-				  ret ? "could not break the image lock of a previous writer" :
-				  "broke (and fenced) the image lock of a previous writer");
+		if (!o->log_cb)
+			continue;
+		/* named, so that an operator can find a foreign writer (rbd lock ls) */
+		if (ret)
+			snprintf(msg, sizeof(msg),
+				 "could not break the image lock held by %s: %s", owners[i],
+				 strerror(-ret));
+		else
+			snprintf(msg, sizeof(msg),
+				 "broke (and fenced) the image lock held by %s: only this cdpd may write the image",
+				 owners[i]);
+		o->log_cb(o->cb_arg, ret ? LOG_WARNING : LOG_NOTICE, msg);
 	}
 	rbd_lock_get_owners_cleanup(owners, n);
 }

@@ -131,6 +131,10 @@ for d in ${DISKS[@]+"${DISKS[@]}"}; do
 	[ -e "$path" ] || { echo "run.sh: disk $path does not exist (use PATH:SIZE to create it)" >&2; exit 2; }
 	# discard=unmap: a discarded range reads back as zeroes, as on the replica
 	opts="file=$path,format=raw,cache=none,aio=threads,discard=unmap,detect-zeroes=unmap"
+	# CDP_VM_DISK<n>_OPTS: more -drive options for the n-th --disk (from 0),
+	# e.g. throttling.iops-total=1500 to give it a disk's fixed I/O budget
+	extra_var=CDP_VM_DISK${n_disk}_OPTS
+	[ -n "${!extra_var:-}" ] && opts+=",${!extra_var}"
 	if [ "${CDP_VM_IOTHREADS:-0}" = 1 ]; then
 		drive_args+=(-object "iothread,id=io$n_disk" -drive "$opts,if=none,id=d$n_disk"
 			     -device "virtio-blk-pci,drive=d$n_disk,iothread=io$n_disk")

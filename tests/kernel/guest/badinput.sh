@@ -10,10 +10,10 @@ SZ=$(blockdev --getsz $O)
 cdp_load || { echo "Bail out! module"; exit 1; }
 tap_diag "start $(date +%T)"
 echo "TAP version 13"
-# tables + metadata cases + netlink (19 fixed + 1 random) + 3
+# tables + metadata cases + 22 netlink results (nlfuzz.py) + 5 more
 NT=$(grep -c '^bad ' "$0")
 NM=$(grep -c '^badmeta ' "$0")
-echo "1..$((NT + NM + 21 + 5))"
+echo "1..$((NT + NM + 22 + 5))"
 _tap_n=0
 
 # bad NAME EXPECTED-ERROR-FRAGMENT TABLE...

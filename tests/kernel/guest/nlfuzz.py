@@ -184,6 +184,29 @@ def small_skb_fetch(dev):
 
 err, _ = s.request(msg(fam, CMD["DETACH"], V))
 tap(err == 0, "DETACH by this socket")
+
+
+def attach_undelivered():
+    """ATTACH from a socket whose receive buffer is full: the reply cannot
+    be delivered, so the client never learns it attached; the volume must
+    not stay taken by it (another consumer can attach at once)."""
+    c = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)  # the kernel's minimum
+    c.bind((0, 0))
+    for i in range(32):  # error acks nobody reads fill the buffer
+        c.send(msg(fam, CMD["ATTACH"], attr(A_VOLUME, b"nosuchvol\0"), seq=i + 1))
+    c.send(msg(fam, CMD["ATTACH"], V, seq=99))
+    other = Sock()
+    err, _ = other.request(msg(fam, CMD["ATTACH"], V))
+    if not err:
+        other.request(msg(fam, CMD["DETACH"], V))
+    c.close()
+    return err
+
+
+err = attach_undelivered()
+tap(err == 0, "ATTACH whose reply could not be delivered leaves the volume free (next ATTACH: %s)"
+    % (errno.errorcode.get(err, err) if err else "ok"))
 if len(sys.argv) > 3:
     ok, why = small_skb_fetch(sys.argv[3])
     tap(ok, "FETCH with 4 KiB dump skbs: a 256 KiB record arrives in pieces and joins (%s)" % why)
