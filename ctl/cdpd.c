@@ -12,13 +12,16 @@
  * logs to syslog/journal, and to stderr with -f.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "catalog.h"
@@ -95,15 +98,17 @@ static int adopt(const struct cdp_volinfo *vi, void *arg)
 		v->next = volumes;
 		volumes = v;
 		pthread_mutex_unlock(&registry_lock);
-	} else {
+	} else if (v->thread_valid) {
 		pthread_join(v->thread, NULL);
+		v->thread_valid = 0;
 	}
 	snprintf(v->pool, sizeof(v->pool), "%s", cv.pool);
 	snprintf(v->image, sizeof(v->image), "%s", cv.image);
 	snprintf(v->dm_name, sizeof(v->dm_name), "%s", cv.dm_name);
 	v->stop = 0;
 	v->exited = 0;
-	if (pthread_create(&v->thread, NULL, vol_worker, v)) {
+	v->thread_valid = !pthread_create(&v->thread, NULL, vol_worker, v);
+	if (!v->thread_valid) {
 		v->exited = 1;
 		cdpd_log(LOG_ERR, "%s: cannot start a worker thread", v->name);
 		return 0;
@@ -127,6 +132,41 @@ static void scan(struct cdp_nl **nl, struct catalog *cat)
 		cdp_nl_close(*nl);
 		*nl = NULL;
 	}
+}
+
+/*
+ * One cdpd per state directory. A second one (say `cdpd -f` started to
+ * debug while the service runs) would break the image locks of the first
+ * and take its control socket over; it is refused instead. The lock is
+ * held (fd left open) until the process exits.
+ */
+static int single_instance(void)
+{
+	const char *dir = getenv("CDP_STATE_DIR");
+	char path[PATH_MAX + 16], pid[32] = "";
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/cdpd.pid", dir ? dir : cfg.state_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "cdpd: cannot open %s: %s (state_dir in the config must be writable)\n",
+			path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		fprintf(stderr, "cdpd: another cdpd (pid %s) already serves %s: stop it first (systemctl stop cdpd)\n",
+			pid[0] ? pid : "?", dir ? dir : cfg.state_dir);
+		close(fd);
+		return -1;
+	}
+	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, pid, n, 0) != n)
+		cdpd_log(LOG_WARNING, "cannot write %s: %s", path, strerror(errno));
+	return 0;
 }
 
 static void usage(void)
@@ -178,6 +218,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cdpd: %s\n", err);
 		return 1;
 	}
+	if (single_instance())
+		return 1;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -199,7 +241,8 @@ int main(int argc, char **argv)
 		v->stop = 1;
 	pthread_mutex_unlock(&registry_lock);
 	for (v = volumes; v; v = v->next)
-		pthread_join(v->thread, NULL);
+		if (v->thread_valid)
+			pthread_join(v->thread, NULL);
 	control_stop();
 	if (nl)
 		cdp_nl_close(nl);

@@ -27,7 +27,7 @@ struct pending_snap {
 	int protect;
 	enum snap_state state;
 	int rc;				/* -errno when failed */
-	char err[160];
+	char err[400];
 };
 
 struct vol {
@@ -37,6 +37,7 @@ struct vol {
 	char image[128];
 	char dm_name[128];		/* /dev/mapper/<dm_name> carries the target */
 	pthread_t thread;
+	int thread_valid;		/* thread was created and not yet joined */
 	volatile int stop;		/* asked to stop (volume gone, shutdown) */
 	volatile int exited;		/* the worker returned */
 

@@ -179,6 +179,24 @@ static int wait_ready(struct snap_req *q)
 	return send_line(q->fd, "ERR 16 resync in progress: the replica is not consistent yet (retry when 'cdpctl status' says consistent)"), -EBUSY;
 }
 
+/*
+ * An earlier request's snapshot of that name that is not taken yet (one
+ * that timed out stays, CANCELLED, until taken): the engine counts an
+ * existing name as done, so a new request of the same name would be told
+ * DONE for the earlier request's point in time.
+ */
+static int name_pending(struct vol *v, const char *name)
+{
+	const struct pending_snap *p;
+	int found = 0;
+
+	pthread_mutex_lock(&v->lock);
+	for (p = v->snaps; p && !found; p = p->next)
+		found = !strcmp(p->name, name);
+	pthread_mutex_unlock(&v->lock);
+	return found;
+}
+
 static int check_absent(struct snap_req *q)
 {
 	struct rbd_apply_conn c;
@@ -187,6 +205,10 @@ static int check_absent(struct snap_req *q)
 	int i, r;
 
 	for (i = 0; i < q->n; i++) {
+		if (name_pending(q->vols[i], q->name))
+			return send_line(q->fd, "ERR 17 snapshot %s of %s is still being taken for an earlier request (it may have timed out): choose another --name, or retry once 'rbd snap ls %s/%s' shows it",
+					 q->name, q->vols[i]->name, q->vols[i]->pool,
+					 q->vols[i]->image), -EEXIST;
 		r = open_image(q->vols[i], &c, err, sizeof(err));
 		if (r)
 			return send_line(q->fd, "ERR %d %s", -r, err), r;
@@ -353,7 +375,7 @@ static void expect_marks(struct snap_req *q, struct cdp_nl *nl, int on)
 static void finish(struct snap_req *q, int failed)
 {
 	double deadline = cdp_mono() + q->timeout_ms / 1000.0;
-	char err[300] = "", done[SNAP_PROTO_LINE];
+	char err[600] = "", done[SNAP_PROTO_LINE];
 	char *names[MAX_GROUP];
 	uint64_t seqs[MAX_GROUP];
 	int i, bad = failed;
@@ -553,6 +575,8 @@ static void *conn_thread(void *arg)
 
 static void *accept_loop(void *arg)
 {
+	unsigned int short_of = 0;	/* accept failures in a row for want of fds */
+
 	cdpd_name_control_thread();
 	while (!cdpd_quit) {
 		struct pollfd p = { .fd = listen_fd, .events = POLLIN };
@@ -562,10 +586,21 @@ static void *accept_loop(void *arg)
 		if (poll(&p, 1, 500) <= 0)
 			continue;
 		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			       errno == ENOMEM)) {
+			/* the connection stays queued; polling again at once would spin */
+			if (!short_of++)
+				cdpd_log(LOG_ERR, "control socket: cannot accept connections: %s",
+					 strerror(errno));
+			usleep(200000);
+			continue;
+		}
+		short_of = 0;
 		if (fd < 0)
 			continue;
 		if (pthread_create(&t, NULL, conn_thread, (void *)(intptr_t)fd)) {
 			close(fd);
+			usleep(200000);
 			continue;
 		}
 		pthread_detach(t);

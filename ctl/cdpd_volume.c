@@ -13,6 +13,7 @@
  * "pre-resync" snapshot is taken before the first one is applied.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,10 @@ struct worker {
 	struct rbd_apply *ap;
 	uint64_t next_seq;		/* fetch records after this one */
 	int in_resync;			/* resync records seen, not yet reported done */
+	int resync_ended;		/* the kernel said the resync ended, at ... */
+	uint64_t resync_end_seq;	/* ... its last seq then */
+	int degraded_seen;		/* degraded sync volume: caught up at ... */
+	uint64_t degraded_seq;		/* ... the last seq when first seen degraded */
 	double last_ack, last_list;
 	/* completion times of records not yet durable, to report lag in seconds */
 	uint64_t ring_seq[4096];
@@ -62,6 +67,7 @@ struct worker {
 	/* a backlog being worked off: since when, from which seq, how much */
 	double behind_since;
 	uint64_t behind_seq, behind_bytes;
+	char refused[512];		/* why on_record stopped the last FETCH */
 };
 
 /*
@@ -175,6 +181,43 @@ static void on_durable(void *arg, uint64_t seq)
 	pthread_mutex_unlock(&v->lock);
 }
 
+/*
+ * While a resync is being applied a marker file exists in state_dir, so a
+ * daemon restarted in the middle knows the image is not consistent (and
+ * that the existing pre-resync snapshot, not a new one, is the last
+ * consistent point). An overflow alone leaves the replica consistent: all
+ * acked records were applied in order.
+ */
+static void resync_marker(const struct vol *v, char *path, size_t len)
+{
+	snprintf(path, len, "%s/resync-%s", cfg.state_dir, v->name);
+}
+
+/*
+ * The marker says "pending NAME" from before the pre-resync snapshot is
+ * queued, "taken NAME" once it exists, "failed NAME" if it could not be
+ * taken (the resync is then applied without one). Records after the
+ * snapshot wait for it (a barrier), so while it is pending none of them
+ * has reached the image. Durable (fsync) before the caller goes on.
+ */
+static int marker_write(struct vol *v, const char *state, const char *name)
+{
+	char path[4200], tmp[4210];
+	int fd, ok;
+
+	resync_marker(v, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	ok = dprintf(fd, "%s %s\n", state, name) > 0 && !fsync(fd);
+	if (close(fd) || !ok || rename(tmp, path)) {
+		unlink(tmp);
+		return -EIO;
+	}
+	return 0;
+}
+
 static void on_snap(void *arg, uint64_t seq, const char *name, int rc)
 {
 	struct worker *w = arg;
@@ -198,7 +241,11 @@ static void on_snap(void *arg, uint64_t seq, const char *name, int rc)
 		if (p->state == SNAP_RUNNING) {
 			p->state = rc ? SNAP_FAILED : SNAP_DONE;
 			p->rc = rc;
-			if (rc)
+			if (rc == -ECANCELED)
+				snprintf(p->err, sizeof(p->err),
+					 "the replica session ended (Ceph unreachable, table reloaded or cdpd stopping) before %s@%s was taken: take the snapshot again",
+					 v->image, name);
+			else if (rc)
 				snprintf(p->err, sizeof(p->err), "RBD snapshot %s@%s failed: %s",
 					 v->image, name, strerror(-rc));
 		}
@@ -206,9 +253,14 @@ static void on_snap(void *arg, uint64_t seq, const char *name, int rc)
 	}
 	pthread_cond_broadcast(&v->cond);
 	pthread_mutex_unlock(&v->lock);
-	if (strncmp(name, "cdp-pre-resync-", 15))
+	if (strncmp(name, "cdp-pre-resync-", 15)) {
 		cdpd_log(rc ? LOG_ERR : LOG_INFO, "%s: snapshot %s at seq %llu %s", v->name,
 			 name, (unsigned long long)seq, rc ? strerror(-rc) : "created");
+	} else if (rc != -ECANCELED && marker_write(v, rc ? "failed" : "taken", name)) {
+		/* "pending" stays: a restart would check whether it exists */
+		cdpd_log(LOG_WARNING, "%s: cannot update the resync marker in %s", v->name,
+			 cfg.state_dir);
+	}
 }
 
 static void on_log(void *arg, int level, const char *msg)
@@ -226,8 +278,11 @@ static int queue_snapshot(struct worker *w, const char *name, int protect)
 {
 	int r;
 
-	while ((r = rbd_apply_snapshot(w->ap, name, protect)) == -EAGAIN)
+	while ((r = rbd_apply_snapshot(w->ap, name, protect)) == -EAGAIN) {
+		if (w->v->stop || cdpd_quit)
+			return -EINTR;	/* Ceph may be down for hours: not here */
 		rbd_apply_wait(w->ap, 100);
+	}
 	return r;
 }
 
@@ -318,39 +373,66 @@ static void mark_reached(struct worker *w, uint64_t seq)
 	pthread_mutex_unlock(&v->lock);
 }
 
-/*
- * While a resync is being applied a marker file exists in state_dir, so a
- * daemon restarted in the middle knows the image is not consistent (and
- * that the existing pre-resync snapshot, not a new one, is the last
- * consistent point). An overflow alone leaves the replica consistent: all
- * acked records were applied in order.
- */
-static void resync_marker(const struct vol *v, char *path, size_t len)
+static int start_resync(struct worker *w, uint64_t seq)
 {
-	snprintf(path, len, "%s/resync-%s", cfg.state_dir, v->name);
-}
-
-static void start_resync(struct worker *w, uint64_t seq)
-{
-	char name[96], marker[4200];
-	FILE *f;
+	char name[96];
+	int r;
 
 	snprintf(name, sizeof(name), "cdp-pre-resync-%lld-%llu", (long long)time(NULL),
 		 (unsigned long long)seq);
+	r = marker_write(w->v, "pending", name);
+	if (r) {
+		/* without it a restart mid-resync would call the image consistent */
+		snprintf(w->refused, sizeof(w->refused),
+			 "cannot write the resync marker in %.300s (%s): make state_dir writable",
+			 cfg.state_dir, strerror(-r));
+		cdpd_log(LOG_ERR, "%s: %s", w->v->name, w->refused);
+		return r;
+	}
 	/* a full barrier before the first out-of-order record: a consistent point */
-	if (queue_snapshot(w, name, 0))
-		cdpd_log(LOG_WARNING, "%s: cannot take the pre-resync snapshot", w->v->name);
-	else
+	r = queue_snapshot(w, name, 0);
+	if (r == -EINTR)
+		return r;
+	if (r) {
+		cdpd_log(LOG_WARNING, "%s: cannot take the pre-resync snapshot: %s", w->v->name,
+			 strerror(-r));
+		marker_write(w->v, "failed", name);
+	} else {
 		cdpd_log(LOG_NOTICE, "%s: resync starts at seq %llu; replica inconsistent until it ends (snapshot %s kept)",
 			 w->v->name, (unsigned long long)seq, name);
+	}
 	w->in_resync = 1;
-	resync_marker(w->v, marker, sizeof(marker));
-	f = fopen(marker, "we");
-	if (f)
-		fclose(f);
+	w->resync_ended = 0;
 	pthread_mutex_lock(&w->v->lock);
 	w->v->consistent = 0;
 	pthread_mutex_unlock(&w->v->lock);
+	return 0;
+}
+
+/*
+ * Connecting with a marker: a snapshot still "pending" that does not exist
+ * was never taken, so no resync record passed it: the image is still the
+ * ordered prefix it was, consistent, and the redelivered resync records
+ * start a resync (and its snapshot) again. Anything else: inconsistent.
+ */
+static int marker_says_consistent(struct worker *w)
+{
+	char path[4200], state[16] = "", name[128] = "";
+	FILE *f;
+	int n;
+
+	resync_marker(w->v, path, sizeof(path));
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT;
+	n = fscanf(f, "%15s %127s", state, name);
+	fclose(f);
+	if (n != 2 || strcmp(state, "pending") || rbd_apply_snap_exists(w->ap, name) != 0)
+		return 0;
+	cdpd_log(LOG_NOTICE, "%s: the pre-resync snapshot %s was never taken: nothing of that resync was applied, it starts again",
+		 w->v->name, name);
+	unlink(path);
+	return 1;
 }
 
 /*
@@ -378,6 +460,11 @@ static int submit_record(struct worker *w, struct rbd_apply_rec *rec, const stru
 			break;
 		if (!tfull)
 			tfull = cdp_mono();	/* the window is full: wait for room */
+		if (w->v->stop || cdpd_quit) {
+			/* Ceph may be down for hours: stop, the kernel redelivers */
+			ret = -EINTR;
+			break;
+		}
 		rbd_apply_wait(w->ap, 100);
 	}
 	if (tfull)
@@ -403,8 +490,11 @@ static int on_record(const struct cdp_record *r, void *arg)
 	 * The first record of a resync phase: resync data, or any record the
 	 * kernel enqueued while syncing (writes before it may be missing).
 	 */
-	if ((r->flags & (CDP_REC_F_RESYNC | CDP_REC_F_UNORDERED)) && !w->in_resync)
-		start_resync(w, r->seq);
+	if ((r->flags & (CDP_REC_F_RESYNC | CDP_REC_F_UNORDERED)) && !w->in_resync) {
+		ret = start_resync(w, r->seq);
+		if (ret)
+			return ret;
+	}
 	ret = submit_record(w, &rec, r);
 	if (cdpd_verbose) {
 		struct rbd_apply_stats st;
@@ -415,11 +505,15 @@ static int on_record(const struct cdp_record *r, void *arg)
 		w->ps.records++;
 	}
 	w->ps.bytes += rec.length;
+	if (ret == -EINTR)
+		return ret;
 	if (ret) {
 		/* a record the engine refuses cannot be skipped: stop, reattach later */
-		cdpd_log(LOG_ERR, "%s: record seq %llu (%s, sector %llu, %u bytes) refused: %s",
-			 w->v->name, (unsigned long long)r->seq, cdp_op_name(r->op),
+		snprintf(w->refused, sizeof(w->refused),
+			 "record seq %llu (%s, sector %llu, %u bytes) refused by the replica engine: %s",
+			 (unsigned long long)r->seq, cdp_op_name(r->op),
 			 (unsigned long long)r->sector, r->len, strerror(-ret));
+		cdpd_log(LOG_ERR, "%s: %s", w->v->name, w->refused);
 		return ret;
 	}
 	ring_push(w, r->seq, r->time_ns / 1e9);
@@ -442,8 +536,19 @@ static void refresh(struct worker *w)
 	v->kernel_state = vi.state;
 	v->kernel_sync = vi.mode == CDP_MODE_SYNC;
 	v->queued_bytes = vi.queued_bytes;
-	if (vi.state != CDP_STATE_SYNCING && vi.state != CDP_STATE_TRACKING &&
-	    vi.resync_left == 0 && v->durable_seq >= vi.last_seq && !v->consistent) {
+	/*
+	 * Consistent once everything up to the kernel's last seq *when the
+	 * resync ended* is durable: later records are ordered ones. Comparing
+	 * with the current last seq would never succeed under a steady writer.
+	 */
+	if (vi.state == CDP_STATE_SYNCING || vi.state == CDP_STATE_TRACKING ||
+	    vi.resync_left) {
+		w->resync_ended = 0;
+	} else if (!w->resync_ended) {
+		w->resync_ended = 1;
+		w->resync_end_seq = vi.last_seq;
+	}
+	if (w->resync_ended && v->durable_seq >= w->resync_end_seq && !v->consistent) {
 		char marker[4200];
 
 		resync_marker(v, marker, sizeof(marker));
@@ -459,7 +564,14 @@ static void refresh(struct worker *w)
 	 * otherwise: once the replica has caught up, re-arm sync mode so the
 	 * RPO is 0 again without an operator.
 	 */
-	if (vi.state == CDP_STATE_DEGRADED && v->consistent && v->durable_seq >= vi.last_seq &&
+	if (vi.state != CDP_STATE_DEGRADED) {
+		w->degraded_seen = 0;
+	} else if (!w->degraded_seen) {
+		w->degraded_seen = 1;
+		w->degraded_seq = vi.last_seq;
+	}
+	/* caught up with what was queued when it degraded (see above) */
+	if (w->degraded_seen && v->consistent && v->durable_seq >= w->degraded_seq &&
 	    v->dm_name[0]) {
 		char err[256];
 
@@ -509,7 +621,7 @@ static int connect_volume(struct worker *w)
 		.take_over_lock = 1,
 	};
 	struct cdp_volinfo vi;
-	char err[256], msg[600], marker[4200];
+	char err[256], msg[600];
 	int r;
 
 	open_events(w);
@@ -528,8 +640,8 @@ static int connect_volume(struct worker *w)
 		return r;
 	}
 	w->next_seq = vi.acked_seq;
-	resync_marker(v, marker, sizeof(marker));
-	w->in_resync = access(marker, F_OK) == 0;
+	w->in_resync = !marker_says_consistent(w);
+	w->resync_ended = w->degraded_seen = 0;
 	w->ring_head = w->ring_tail = 0;
 	pthread_mutex_lock(&v->lock);
 	v->attached = 1;
@@ -623,6 +735,7 @@ static int serve(struct worker *w)
 
 	w->ps.since = 0;
 	w->behind_since = 0;
+	w->refused[0] = '\0';
 	while (!v->stop && !cdpd_quit) {
 		double t = cdp_mono();
 		uint64_t bytes0 = w->ps.bytes;
@@ -631,10 +744,13 @@ static int serve(struct worker *w)
 		w->ps.fetch_s += cdp_mono() - t;
 		w->ps.fetches++;
 		w->ps.empty += count == 0;
+		if (r == -EINTR)
+			break;	/* stop asked while waiting for the engine */
 		if (r) {
 			char msg[300];
 
-			snprintf(msg, sizeof(msg), "fetch failed: %s", cdp_nl_error(w->nl));
+			snprintf(msg, sizeof(msg), "fetch failed: %.280s",
+				 w->refused[0] ? w->refused : cdp_nl_error(w->nl));
 			set_error(v, msg);
 			return r;
 		}
@@ -680,13 +796,24 @@ void *vol_worker(void *arg)
 			set_error(w->v, "cannot open the dm_cdp netlink family: is dm-cdp loaded?");
 			w->nl = NULL;
 		} else if (!connect_volume(w)) {
-			backoff = 1;
+			uint64_t acked0 = w->v->acked_seq;
 			int r = serve(w);
 
 			if (r == -ENOENT || r == -ENODEV)
 				w->v->stop = 1;	/* the volume's table is gone */
 			disconnect_volume(w);
-			continue;
+			/*
+			 * A session that moved the stream on, or that ended for a
+			 * reason a reconnect fixes (table reloaded: ENOTCONN;
+			 * engine lost: ESTALE), reconnects at once; one that did
+			 * not (a record refused again and again) backs off, or
+			 * it would reconnect in a tight loop.
+			 */
+			if (w->v->acked_seq > acked0 || !r)
+				backoff = 1;
+			if (w->v->acked_seq > acked0 || r == -ENOTCONN || r == -ESTALE ||
+			    w->v->stop || cdpd_quit)
+				continue;
 		}
 		sleep(backoff);
 		backoff = backoff < 30 ? backoff * 2 : 30;

@@ -228,38 +228,48 @@ fail:
 	return NULL;
 }
 
+/* Why the family could not be resolved: the one fix there is. */
+#define CDP_NL_NO_FAMILY \
+	"generic netlink family " CDP_GENL_NAME \
+	" not found: load the module (modprobe dm-cdp or insmod kmod/dm-cdp.ko)"
+
+/*
+ * On failure nothing stays open (*out is NULL): cdpd retries this every
+ * second while it waits for the module, and a handle left to the caller
+ * to free leaked one socket per try.
+ */
 int cdp_nl_open(struct cdp_nl **out)
 {
 	struct cdp_nl *nl = calloc(1, sizeof(*nl));
-	int one = 1;
+	int one = 1, r = -ENOMEM;
 
 	*out = NULL;
 	if (!nl)
 		return -ENOMEM;
 	nl->sk = nl_socket_alloc();
 	if (!nl->sk)
-		goto nomem;
-	if (genl_connect(nl->sk)) {
-		free(nl);
-		return -ECONNREFUSED;
-	}
+		goto fail;
+	r = -ECONNREFUSED;
+	if (genl_connect(nl->sk))
+		goto fail;
 	nl_socket_set_buffer_size(nl->sk, 8 << 20, 0);
 	nl_socket_enable_msg_peek(nl->sk);
 	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	nl->family = genl_ctrl_resolve(nl->sk, CDP_GENL_NAME);
-	if (nl->family < 0) {
-		snprintf(nl->err, sizeof(nl->err),
-			 "generic netlink family %s not found: load the module (modprobe dm-cdp or insmod kmod/dm-cdp.ko)",
-			 CDP_GENL_NAME);
-		*out = nl;	/* so the caller can read the message */
-		return -ENOENT;
-	}
+	r = -ENOENT;
+	if (nl->family < 0)
+		goto fail;
 	*out = nl;
 	return 0;
-nomem:
-	free(nl);
-	return -ENOMEM;
+fail:
+	cdp_nl_close(nl);
+	return r;
+}
+
+const char *cdp_nl_open_error(int r)
+{
+	return r == -ENOENT ? CDP_NL_NO_FAMILY : strerror(-r);
 }
 
 void cdp_nl_close(struct cdp_nl *nl)

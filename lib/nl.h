@@ -52,7 +52,9 @@ struct cdp_nl_event {
 /* Returns 0 to go on, anything else stops the fetch and is returned. */
 typedef int (*cdp_record_cb)(const struct cdp_record *rec, void *arg);
 
+/* On failure *out is NULL; cdp_nl_open_error() says why and what to do. */
 int cdp_nl_open(struct cdp_nl **out);
+const char *cdp_nl_open_error(int r);
 void cdp_nl_close(struct cdp_nl *nl);
 const char *cdp_nl_error(const struct cdp_nl *nl);
 /* The socket's file descriptor (for poll() on an events handle). */

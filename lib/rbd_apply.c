@@ -508,6 +508,26 @@ out_free:
 	return ret;
 }
 
+/*
+ * Snapshots still queued at close were never taken: say so (-ECANCELED),
+ * or their requesters would wait for a callback that never comes. The
+ * records before them that are not yet acked are redelivered to the next
+ * session; the snapshots are not (their MARK may be acked already).
+ */
+static void cancel_snapshots(struct rbd_apply *a)
+{
+	struct ra_rec *r;
+
+	for (r = a->head; r; r = r->next) {
+		if (r->op != RA_OP_SNAP || r->state == RS_DONE || r->state == RS_INFLIGHT)
+			continue;
+		r->state = RS_DONE;
+		r->rc = -ECANCELED;
+		if (a->opts.snap_cb)
+			a->opts.snap_cb(a->opts.cb_arg, r->seq, r->snap_name, -ECANCELED);
+	}
+}
+
 void rbd_apply_close(struct rbd_apply *a)
 {
 	/* Every aio ends within the op timeout; give it that, twice over. */
@@ -522,6 +542,7 @@ void rbd_apply_close(struct rbd_apply *a)
 		budget_ms -= 100;
 		rbd_apply_process(a);
 	}
+	cancel_snapshots(a);
 	if (a->st.inflight) {
 		/* librbd still owns some records: leaking beats a use-after-free. */
 		ra_log(a, LOG_ERR, "closing with %u aio still outstanding", a->st.inflight);
@@ -765,4 +786,12 @@ void rbd_apply_get_stats(const struct rbd_apply *a, struct rbd_apply_stats *st)
 uint64_t rbd_apply_durable_seq(const struct rbd_apply *a)
 {
 	return a->st.durable_seq;
+}
+
+int rbd_apply_snap_exists(struct rbd_apply *a, const char *name)
+{
+	bool exists = false;
+	int r = rbd_snap_exists(a->conn.img, name, &exists);
+
+	return r < 0 ? r : exists;
 }

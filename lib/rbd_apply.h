@@ -175,6 +175,8 @@ int rbd_apply_wait(struct rbd_apply *a, int timeout_ms);
 /* Wait until every queued record is retired; -ETIMEDOUT after @timeout_ms. */
 int rbd_apply_drain(struct rbd_apply *a, int timeout_ms);
 
+/* 1 if the image has snapshot @name, 0 if not, -errno if unknown. */
+int rbd_apply_snap_exists(struct rbd_apply *a, const char *name);
 void rbd_apply_get_stats(const struct rbd_apply *a, struct rbd_apply_stats *st);
 uint64_t rbd_apply_durable_seq(const struct rbd_apply *a);
 

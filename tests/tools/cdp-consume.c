@@ -643,7 +643,7 @@ int main(int argc, char **argv)
 	}
 	r = cdp_nl_open(&c.nl);
 	if (r) {
-		fprintf(stderr, "cdp-consume: %s\n", c.nl ? cdp_nl_error(c.nl) : strerror(-r));
+		fprintf(stderr, "cdp-consume: %s\n", cdp_nl_open_error(r));
 		return 1;
 	}
 	if (list) {
@@ -693,10 +693,13 @@ int main(int argc, char **argv)
 	c.bfd = c.fd;
 	aio_open(&c, argv[optind + 1]);
 	r = cdp_nl_open(&c.ev);
-	if (!r)
-		r = cdp_nl_subscribe(c.ev);
 	if (r) {
-		fprintf(stderr, "cdp-consume: events: %s\n", c.ev ? cdp_nl_error(c.ev) : strerror(-r));
+		fprintf(stderr, "cdp-consume: events: %s\n", cdp_nl_open_error(r));
+		return 1;
+	}
+	r = cdp_nl_subscribe(c.ev);
+	if (r) {
+		fprintf(stderr, "cdp-consume: events: %s\n", cdp_nl_error(c.ev));
 		return 1;
 	}
 	sigaction(SIGTERM, &sa, NULL);

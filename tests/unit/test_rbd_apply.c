@@ -822,6 +822,29 @@ static void test_snapshot_is_a_full_barrier(void **state)
 	close_engine(f);
 }
 
+/*
+ * A snapshot still waiting (here: retrying a timeout) when the engine is
+ * closed is reported cancelled: its requester must not wait for a
+ * callback that never comes, nor believe it was taken.
+ */
+static void test_close_cancels_waiting_snapshots(void **state)
+{
+	struct fixture *f = open_engine(0, 0, 0);
+
+	W(f, 1, 0, 4096);
+	assert_int_equal(rbd_apply_snapshot(f->a, "s1", 0), 0);
+	W(f, 2, 1 << 20, 4096);
+	m.snap_rc = -ETIMEDOUT;
+	complete(f, 0, 0);
+	assert_int_equal(m.snaps, 1);		/* tried, retrying */
+	assert_int_equal(f->nsnap, 0);
+	assert_int_equal(m.nops, 1);		/* 2 waits behind the snapshot */
+	rbd_apply_close(f->a);
+	assert_int_equal(f->nsnap, 1);
+	assert_int_equal(f->snap_rc[0], -ECANCELED);
+	free(f);
+}
+
 static void test_sync_does_not_pile_up(void **state)
 {
 	struct fixture *f = open_engine(0, 0, 0);
@@ -1036,6 +1059,7 @@ int main(void)
 		cmocka_unit_test(test_payload_is_copied),
 		cmocka_unit_test(test_owned_payload_not_copied),
 		cmocka_unit_test(test_snapshot_is_a_full_barrier),
+		cmocka_unit_test(test_close_cancels_waiting_snapshots),
 		cmocka_unit_test(test_sync_does_not_pile_up),
 		cmocka_unit_test(test_durable_on_completion_in_order),
 		cmocka_unit_test(test_cache_override_keeps_barrier_durability),
