@@ -466,6 +466,19 @@ static int may_yield(struct snap_req *q)
 	return !sync;
 }
 
+/*
+ * How long READY -> MARK/MARKED may take: the request's timeout, but not
+ * the up to 24 h a request may ask for. The window holds the client's
+ * hooks (cdpctl: --hook-timeout each), so the cap is generous: 15 min, or
+ * snap_timeout_s if that is longer.
+ */
+static int freeze_limit_ms(const struct snap_req *q)
+{
+	long long cap = 1000LL * (cfg.snap_timeout_s > 900 ? cfg.snap_timeout_s : 900);
+
+	return q->timeout_ms < cap ? q->timeout_ms : (int)cap;
+}
+
 static void do_snap(int fd, char *args)
 {
 	struct snap_req q = { .fd = fd };
@@ -486,9 +499,13 @@ static void do_snap(int fd, char *args)
 	yield = may_yield(&q);
 	if (yield)
 		cdpd_workers_yield(1);
-	/* a vanished client leaves nothing behind */
+	/*
+	 * A vanished client leaves nothing behind. Replication may hold at
+	 * marks while we wait: however long the client's own timeout, that
+	 * hold (its freeze window) ends within snap_timeout_s.
+	 */
 	if (!r)
-		r = cdpd_recv(fd, line, sizeof(line), q.timeout_ms);
+		r = cdpd_recv(fd, line, sizeof(line), freeze_limit_ms(&q));
 	/* MARK: we insert the marks; MARKED: the client did, and has thawed */
 	marked = !r && (!strcmp(line, "MARK") || !strncmp(line, "MARKED ", 7));
 	if (marked)
