@@ -112,9 +112,14 @@ int cdp_config_set(struct cdp_config *c, const char *key, const char *value,
 		return -EINVAL;
 	}
 	if (k->type == K_STR) {
-		if (!*value || strlen(value) >= k->size) {
-			snprintf(err, errlen, "%s: value must be 1 to %zu characters",
-				 key, k->size - 1);
+		if (!*value) {
+			snprintf(err, errlen, "%s: empty value (give one, or remove the line for the default)",
+				 key);
+			return -EINVAL;
+		}
+		if (strlen(value) >= k->size) {
+			snprintf(err, errlen, "%s: value of %zu characters is too long (at most %zu): '%.40s...'",
+				 key, strlen(value), k->size - 1, value);
 			return -EINVAL;
 		}
 		strcpy((char *)c + k->off, value);
@@ -173,7 +178,8 @@ int cdp_config_load(const char *path, struct cdp_config *c, char *err,
 
 		lineno++;
 		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(err, errlen, "%s:%d: line too long", path, lineno);
+			snprintf(err, errlen, "%s:%d: line too long (at most %zu characters): '%.40s...'",
+				 path, lineno, sizeof(line) - 2, trim(line));
 			r = -EINVAL;
 			break;
 		}

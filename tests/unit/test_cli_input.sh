@@ -38,7 +38,8 @@ conf_cases=(
 	"region_kb: '48' is not a power of two|region_kb = 48"
 	"fetch_kb: '99999999' is not a whole number between 64 and 65536|fetch_kb = 99999999"
 	"freeze_expedite_rcu: 'maybe' is not yes or no|freeze_expedite_rcu = maybe"
-	"pool: value must be 1 to|pool ="
+	"keyring: empty value (give one, or remove the line for the default)|keyring ="
+	"pool: value of 200 characters is too long (at most 127)|pool = $(printf 'p%.0s' $(seq 200))"
 	"cdp.conf:3: unknown key 'x'|# comment\n\nx = 1"
 )
 tap_plan $(( ${#cli_cases[@]} + 2 * ${#conf_cases[@]} + 1 ))
