@@ -68,6 +68,7 @@ struct worker {
 	double behind_since;
 	uint64_t behind_seq, behind_bytes;
 	char refused[512];		/* why on_record stopped the last FETCH */
+	int stall_shown;		/* status says the replica is stalled */
 };
 
 /*
@@ -435,6 +436,34 @@ static int marker_says_consistent(struct worker *w)
 	return 1;
 }
 
+static void set_error(struct vol *v, const char *msg)
+{
+	pthread_mutex_lock(&v->lock);
+	if (strcmp(v->error, msg))
+		cdpd_log(msg[0] ? LOG_WARNING : LOG_INFO, "%s: %s", v->name,
+			 msg[0] ? msg : "serving");
+	snprintf(v->error, sizeof(v->error), "%s", msg);
+	pthread_mutex_unlock(&v->lock);
+}
+
+/*
+ * The engine's window has been full for a while: Ceph is not taking
+ * writes. Say so in `cdpctl status` (and the log) instead of "serving".
+ */
+static void show_stall(struct worker *w, double secs)
+{
+	struct rbd_apply_stats st;
+	char msg[400];
+
+	rbd_apply_get_stats(w->ap, &st);
+	snprintf(msg, sizeof(msg),
+		 "replica %s/%s not taking writes for %.0f s (%u aio in flight, last error: %s); the kernel queues meanwhile, then tracks",
+		 w->v->pool, w->v->image, secs, st.inflight,
+		 st.last_error ? strerror(-st.last_error) : "none, still waiting");
+	set_error(w->v, msg);
+	w->stall_shown = 1;
+}
+
 /*
  * Submit one record: the payload is handed over, not copied again. First
  * collect finished aio: the worker is inside a FETCH here, and otherwise
@@ -465,10 +494,16 @@ static int submit_record(struct worker *w, struct rbd_apply_rec *rec, const stru
 			ret = -EINTR;
 			break;
 		}
+		if (!w->stall_shown && cdp_mono() - tfull > 10)
+			show_stall(w, cdp_mono() - tfull);
 		rbd_apply_wait(w->ap, 100);
 	}
 	if (tfull)
 		w->ps.full_s += cdp_mono() - tfull;
+	if (w->stall_shown && !ret) {
+		w->stall_shown = 0;
+		set_error(w->v, "");	/* taking writes again */
+	}
 	w->ps.submit_s += (tfull ? tfull : cdp_mono()) - t0;
 	if (ret)
 		free(buf);
@@ -581,16 +616,6 @@ static void refresh(struct worker *w)
 			cdpd_log(LOG_NOTICE, "%s: caught up after a sync timeout: sync mode re-armed",
 				 v->name);
 	}
-}
-
-static void set_error(struct vol *v, const char *msg)
-{
-	pthread_mutex_lock(&v->lock);
-	if (strcmp(v->error, msg))
-		cdpd_log(msg[0] ? LOG_WARNING : LOG_INFO, "%s: %s", v->name,
-			 msg[0] ? msg : "serving");
-	snprintf(v->error, sizeof(v->error), "%s", msg);
-	pthread_mutex_unlock(&v->lock);
 }
 
 /* Best effort: without the events group the worker polls every 100 ms. */
