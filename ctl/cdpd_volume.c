@@ -69,6 +69,8 @@ struct worker {
 	uint64_t behind_seq, behind_bytes;
 	char refused[512];		/* why on_record stopped the last FETCH */
 	int stall_shown;		/* status says the replica is stalled */
+	uint64_t stall_durable;		/* durable seq when last seen moving ... */
+	double stall_since;		/* ... at this time */
 };
 
 /*
@@ -447,19 +449,33 @@ static void set_error(struct vol *v, const char *msg)
 }
 
 /*
- * The engine's window has been full for a while: Ceph is not taking
- * writes. Say so in `cdpctl status` (and the log) instead of "serving".
+ * Records outstanding and none made durable for a while: Ceph is not
+ * taking writes. Say so in `cdpctl status` (and the log) instead of
+ * "serving"; clear it once the replica moves again.
  */
-static void show_stall(struct worker *w, double secs)
+static void check_stall(struct worker *w)
 {
+	uint64_t durable = rbd_apply_durable_seq(w->ap);
+	double now = cdp_mono();
 	struct rbd_apply_stats st;
 	char msg[400];
 
+	if (durable != w->stall_durable || w->next_seq <= durable) {
+		w->stall_durable = durable;
+		w->stall_since = now;
+		if (w->stall_shown) {
+			w->stall_shown = 0;
+			set_error(w->v, "");
+		}
+		return;
+	}
+	if (w->stall_shown || now - w->stall_since < 10)
+		return;
 	rbd_apply_get_stats(w->ap, &st);
 	snprintf(msg, sizeof(msg),
-		 "replica %s/%s not taking writes for %.0f s (%u aio in flight, last error: %s); the kernel queues meanwhile, then tracks",
-		 w->v->pool, w->v->image, secs, st.inflight,
-		 st.last_error ? strerror(-st.last_error) : "none, still waiting");
+		 "replica %s/%s has taken no write for %.0f s (%u aio in flight, last error: %s); the kernel queues meanwhile, then tracks",
+		 w->v->pool, w->v->image, now - w->stall_since, st.inflight,
+		 st.last_error ? strerror(-st.last_error) : "none yet");
 	set_error(w->v, msg);
 	w->stall_shown = 1;
 }
@@ -494,16 +510,12 @@ static int submit_record(struct worker *w, struct rbd_apply_rec *rec, const stru
 			ret = -EINTR;
 			break;
 		}
-		if (!w->stall_shown && cdp_mono() - tfull > 10)
-			show_stall(w, cdp_mono() - tfull);
+		check_stall(w);
 		rbd_apply_wait(w->ap, 100);
 	}
 	if (tfull)
 		w->ps.full_s += cdp_mono() - tfull;
-	if (w->stall_shown && !ret) {
-		w->stall_shown = 0;
-		set_error(w->v, "");	/* taking writes again */
-	}
+
 	w->ps.submit_s += (tfull ? tfull : cdp_mono()) - t0;
 	if (ret)
 		free(buf);
@@ -761,6 +773,8 @@ static int serve(struct worker *w)
 	w->ps.since = 0;
 	w->behind_since = 0;
 	w->refused[0] = '\0';
+	w->stall_shown = 0;
+	w->stall_since = cdp_mono();
 	while (!v->stop && !cdpd_quit) {
 		double t = cdp_mono();
 		uint64_t bytes0 = w->ps.bytes;
@@ -784,6 +798,7 @@ static int serve(struct worker *w)
 		pthread_mutex_unlock(&v->lock);
 		rbd_apply_process(w->ap);
 		ack_progress(w, count == 0);
+		check_stall(w);
 		if (engine_lost(w))
 			return -ESTALE;
 		if (cdp_mono() - w->last_list > (v->consistent ? 1.0 : 0.2)) {

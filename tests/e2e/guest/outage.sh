@@ -6,7 +6,7 @@
 . "$CDP_TOP/tests/e2e/guest/common.sh"
 export CDP_CONF=$CDP_VM_WORK/cdp.conf
 W=$CDP_VM_WORK
-tap_plan 11
+tap_plan 12
 g_load
 mkdir -p /var/lib/cdp
 cdpctl protect /dev/vda --image rbd/o1 --queue-mb 4 >/dev/null || tap_bail "protect o1"
@@ -43,6 +43,13 @@ else
 	tap_ok "sync + error: the write fails (EIO) while Ceph is down"
 fi
 if wait $wpid; then tap_ok "async writer saw no error during the outage"; else tap_fail "async writer saw an error"; fi
+# 20 s into the outage: cdpctl status says why o1's replica is behind
+err=$(cdpctl -j status o1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0].get("daemon_error", ""))')
+if grep -q "has taken no write for" <<< "$err"; then
+	tap_ok "status names the stalled replica during the outage ($err)"
+else
+	tap_fail "status during the outage: daemon_error '$err', want 'has taken no write for'"
+fi
 for ((i = 0; i < 600; i++)); do [ -e "$W/osd-started" ] && break; sleep 0.2; done
 [ -e "$W/osd-started" ] || tap_bail "the host did not restart the OSD"
 for v in o1 s1 s2; do
