@@ -515,7 +515,6 @@ static int submit_record(struct worker *w, struct rbd_apply_rec *rec, const stru
 	}
 	if (tfull)
 		w->ps.full_s += cdp_mono() - tfull;
-
 	w->ps.submit_s += (tfull ? tfull : cdp_mono()) - t0;
 	if (ret)
 		free(buf);
@@ -784,7 +783,7 @@ static int serve(struct worker *w)
 		w->ps.fetches++;
 		w->ps.empty += count == 0;
 		if (r == -EINTR)
-			break;	/* stop asked while waiting for the engine */
+			return r;	/* stop while Ceph takes nothing: no drain */
 		if (r) {
 			char msg[300];
 
