@@ -44,7 +44,12 @@ else
 fi
 if wait $wpid; then tap_ok "async writer saw no error during the outage"; else tap_fail "async writer saw an error"; fi
 # 20 s into the outage: cdpctl status says why o1's replica is behind
-err=$(cdpctl -j status o1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0].get("daemon_error", ""))')
+# (the OSD stays down 60 s; cdpd says so after 10 s without progress)
+for ((i = 0; i < 30; i++)); do
+	err=$(cdpctl -j status o1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0].get("daemon_error", ""))')
+	grep -q "has taken no write for" <<< "$err" && break
+	sleep 1
+done
 if grep -q "has taken no write for" <<< "$err"; then
 	tap_ok "status names the stalled replica during the outage ($err)"
 else
