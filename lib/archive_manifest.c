@@ -18,6 +18,8 @@
  *   piece <chunk> <chunk_off> <image_off> <length>        (this disc's)
  *   image_sha256 <hex|->    ("-" except on the last disc)
  *   end
+ *
+ * Each header key appears exactly once; a reader refuses a repeated one.
  */
 #include "archive.h"
 
@@ -109,6 +111,19 @@ char *archive_manifest_render(const struct archive_plan *p, uint32_t no,
 
 /* ---- parsing ---- */
 
+/*
+ * Every header key. Each may appear once: with "last wins", a line appended
+ * to an edited or damaged manifest could change chunk_size after the chunk
+ * lengths were checked against the first value, and readers size their
+ * chunk buffer from it.
+ */
+static const char *const header_keys[] = {
+	"archive", "volume", "pool", "image", "snapshot", "snapshot_time",
+	"snapshot_seq", "created", "image_size", "chunk_size", "data_bytes",
+	"total_chunks", "total_pieces", "discs", "this_disc", "image_sha256",
+};
+#define HEADER_KEYS ARRAY_SIZE(header_keys)
+
 struct parser {
 	struct archive_plan *p;
 	char *err;
@@ -116,6 +131,7 @@ struct parser {
 	unsigned int line;
 	uint32_t discs_expected;	/* from the "discs" line */
 	size_t chunk_cap, piece_cap;
+	unsigned int seen[HEADER_KEYS];	/* line of each header key, 0: not yet */
 };
 
 static int bad(struct parser *ps, const char *fmt, ...)
@@ -278,9 +294,27 @@ static int parse_header(struct parser *ps, const char *key, const char *val)
 	return 0;
 }
 
+/* Refuse a header key given twice (unknown keys are parse_header's). */
+static int seen_once(struct parser *ps, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < HEADER_KEYS; i++) {
+		if (strcmp(key, header_keys[i]))
+			continue;
+		if (ps->seen[i])
+			return bad(ps, "\"%s\" is given twice (first on line %u): the manifest is damaged or was edited",
+				   key, ps->seen[i]);
+		ps->seen[i] = ps->line;
+		return 0;
+	}
+	return 0;
+}
+
 static int parse_line(struct parser *ps, char *l)
 {
 	char key[32], val[ARCHIVE_NAME_MAX];
+	int ret;
 
 	if (!strncmp(l, "disc ", 5))
 		return parse_disc(ps, l);
@@ -290,7 +324,40 @@ static int parse_line(struct parser *ps, char *l)
 		return parse_piece(ps, l);
 	if (sscanf(l, "%31s %255s", key, val) != 2)
 		return bad(ps, "expected \"key value\"");
-	return parse_header(ps, key, val);
+	ret = seen_once(ps, key);
+	return ret ? ret : parse_header(ps, key, val);
+}
+
+/*
+ * Chunk and piece bounds against the final header values: a chunk line is
+ * checked when read, but header lines may come in any order, and readers
+ * allocate chunk_size bytes and write pieces into an image_size target.
+ */
+static int check_bounds(struct parser *ps)
+{
+	struct archive_plan *p = ps->p;
+	uint32_t i;
+	size_t j;
+
+	for (i = 0; i < p->nchunks; i++) {
+		const struct archive_chunk *c = &p->chunks[i];
+
+		if (c->idx >= p->total_chunks || !c->length || c->length > p->chunk_size)
+			return bad(ps, "chunk %u (%llu bytes) is out of range for chunk_size %llu and total_chunks %u",
+				   c->idx, (unsigned long long)c->length,
+				   (unsigned long long)p->chunk_size, p->total_chunks);
+		for (j = c->first_piece; j < c->first_piece + c->npieces; j++) {
+			const struct archive_piece *pc = &p->pieces[j];
+
+			if (pc->chunk_off + pc->len > c->length ||
+			    pc->img_off + pc->len > p->image_size ||
+			    pc->img_off + pc->len < pc->img_off)
+				return bad(ps, "piece of chunk %u at image byte %llu is out of the chunk or image bounds (image_size %llu)",
+					   c->idx, (unsigned long long)pc->img_off,
+					   (unsigned long long)p->image_size);
+		}
+	}
+	return 0;
 }
 
 /* Cross-record checks once everything is read. */
@@ -298,6 +365,7 @@ static int check_complete(struct parser *ps, int saw_end)
 {
 	struct archive_plan *p = ps->p;
 	uint32_t i, expect = ps->discs_expected;
+	int ret;
 
 	if (!saw_end)
 		return bad(ps, "no \"end\" line: the manifest is truncated");
@@ -311,6 +379,9 @@ static int check_complete(struct parser *ps, int saw_end)
 		return bad(ps, "%u disc records for %u discs", p->ndiscs, expect);
 	if (p->this_disc > p->ndiscs)
 		return bad(ps, "this_disc %u of %u", p->this_disc, p->ndiscs);
+	ret = check_bounds(ps);
+	if (ret)
+		return ret;
 	for (i = 0; i < p->nchunks; i++) {
 		struct archive_chunk *c = &p->chunks[i];
 		const struct archive_disc_info *d = &p->discs[p->this_disc ? p->this_disc - 1 : 0];

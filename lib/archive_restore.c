@@ -136,6 +136,30 @@ static int take_header(struct restore *r, const struct archive_plan *m)
 }
 
 /*
+ * Does disc manifest m describe the same archive as the first disc? The
+ * chunk buffer was sized from the first disc's chunk_size, and the disc
+ * table says which disc holds which chunks: a disc that differs in either
+ * (damaged, edited, or a same-id disc of another run) must not be mixed in.
+ */
+static int same_shape(const struct archive_plan *first, const struct archive_plan *m)
+{
+	uint32_t i;
+
+	if (m->ndiscs != first->ndiscs || m->image_size != first->image_size ||
+	    m->chunk_size != first->chunk_size || m->total_chunks != first->total_chunks)
+		return 0;
+	for (i = 0; i < m->ndiscs; i++) {
+		const struct archive_disc_info *a = &first->discs[i], *b = &m->discs[i];
+
+		if (a->no != b->no || strcmp(a->label, b->label) ||
+		    a->first_chunk != b->first_chunk || a->nchunks != b->nchunks ||
+		    a->data_bytes != b->data_bytes)
+			return 0;
+	}
+	return 1;
+}
+
+/*
  * Is d a good disc of our archive, not seen yet? Reports why not. The
  * first disc with a manifest names the archive when the caller did not.
  */
@@ -153,9 +177,8 @@ static int acceptable(struct restore *r, struct archive_disc *d, const char *nam
 		report_lost_manifest(r, d, name);
 		return 0;
 	}
-	if (r->hdr.ndiscs && (d->m.ndiscs != r->hdr.ndiscs ||
-			      d->m.image_size != r->hdr.image_size)) {
-		refuse(r, "%s disagrees with the other discs of archive %s: not used",
+	if (r->hdr.ndiscs && !same_shape(&r->hdr, &d->m)) {
+		refuse(r, "%s disagrees with the other discs of archive %s (disc table, image size, chunk size or chunk count): not used",
 			name, r->id);
 		return 0;
 	}

@@ -181,6 +181,11 @@ static void test_manifest_rejects_damage(void **state)
 	expect_bad(t, "disc 2 LBL-2", "disc 3 LBL-2", "bad disc record");
 	expect_bad(t, "image_size 67108864", "image_size lots", "is not a number");
 	expect_bad(t, "chunk_size 1048576", "chunk_size 1099511627776", "is over");
+	/* a key given twice: the second chunk_size would size the buffer */
+	expect_bad(t, "end\n", "chunk_size 65536\nend\n",
+		   "\"chunk_size\" is given twice (first on line 11)");
+	expect_bad(t, "end\n", "archive 00112233445566778899aabbccddee00\nend\n",
+		   "\"archive\" is given twice");
 	free(t);
 	archive_plan_free(&p);
 }
