@@ -29,6 +29,19 @@
  */
 #define POLL_US		20000
 
+/*
+ * burn_disc_write() refuses "A drive operation is still going on" (libburn
+ * error code 0x00020102) while its worker list still holds a write thread
+ * for the drive struct: the next disc's drive reuses the previous one's
+ * slot, and a pseudo-drive's write thread re-grabs it (setting it idle)
+ * before it leaves the list, so a fast next disc can come within that
+ * window (seen 6 times in 120 runs of 24 tiny discs on a loaded host). The
+ * thread is gone a moment later: wait and try again a few times.
+ */
+#define BURN_ERR_BUSY	0x00020102
+#define WRITE_TRIES	5
+#define BUSY_WAIT_US	200000
+
 struct archive_drive {
 	struct burn_drive_info *info;
 	struct burn_drive *drive;
@@ -249,8 +262,10 @@ int archive_drive_check_blank(struct archive_drive *d, uint64_t need,
 	return 0;
 }
 
-/* One data track in one closed session. */
-static struct burn_disc *make_disc(struct burn_source *src)
+/* One data track in one closed session; *trackp stays valid while the
+ * disc lives (it holds the track). */
+static struct burn_disc *make_disc(struct burn_source *src,
+				   struct burn_track **trackp)
 {
 	struct burn_disc *disc = burn_disc_create();
 	struct burn_session *session = burn_session_create();
@@ -260,6 +275,7 @@ static struct burn_disc *make_disc(struct burn_source *src)
 	burn_track_define_data(track, 0, 0, 1, BURN_MODE1);
 	burn_track_set_source(track, src);
 	burn_session_add_track(session, track, BURN_POS_END);
+	*trackp = track;
 	/* the session and disc hold references now */
 	burn_track_free(track);
 	burn_session_free(session);
@@ -281,11 +297,104 @@ static struct burn_write_opts *make_opts(struct burn_drive *drive,
 	return o;
 }
 
+/*
+ * Take libburn's queued messages (SORRY and worse, see archive_libs_init);
+ * keep the text of the first one. Returns how many there were; *busy is
+ * set when one was the "drive operation still going on" refusal.
+ */
+static int take_msgs(char *text, size_t len, int *busy)
+{
+	char msg[BURN_MSGS_MESSAGE_LEN], sev[80];
+	int code, os_errno, n = 0;
+
+	if (busy)
+		*busy = 0;
+	while (burn_msgs_obtain("SORRY", &code, msg, &os_errno, sev) == 1) {
+		if (!n++ && text)
+			snprintf(text, len, "%s : %.900s", sev, msg);
+		if (busy && code == BURN_ERR_BUSY)
+			*busy = 1;
+	}
+	return n;
+}
+
+/*
+ * Start the write; retry while libburn refuses it because the drive slot
+ * is still busy. A refusal leaves the drive idle and the source untouched.
+ * A drive that is not idle took the write: its messages are for
+ * check_written(), and the disc must not be freed before it is idle.
+ */
+static int start_write(struct archive_drive *d, struct burn_write_opts *o,
+		       struct burn_disc *disc, char *err, size_t errlen)
+{
+	char msg[1024];
+	int try, busy;
+
+	for (try = 1; ; try++) {
+		take_msgs(NULL, 0, NULL);	/* older messages are not ours */
+		burn_disc_write(o, disc);
+		if (burn_drive_get_status(d->drive, NULL) != BURN_DRIVE_IDLE)
+			return 0;
+		/* idle: refused, or (tiny disc) already done; no message
+		 * leaves the verdict to check_written() */
+		if (!take_msgs(msg, sizeof(msg), &busy))
+			return 0;
+		if (!busy || try == WRITE_TRIES)
+			break;
+		cdp_event("drive %s is still busy with the previous disc; trying again",
+			  d->addr);
+		usleep(BUSY_WAIT_US * (useconds_t)try);
+	}
+	snprintf(err, errlen, busy ?
+		 "drive %s refused the write %d times: libburn says \"%s\" (is another program using the drive?); nothing was written" :
+		 "drive %s did not write (%d attempt(s)): libburn says \"%s\"",
+		 d->addr, try, msg);
+	return busy ? -EBUSY : -EIO;
+}
+
+/*
+ * Did the write really put size bytes on the medium? libburn's result is
+ * not enough: a write that never started also "wrote well".
+ */
+static int check_written(struct archive_drive *d, struct burn_track *track,
+			 uint64_t size, char *err, size_t errlen)
+{
+	char msg[1024];
+	off_t read_bytes = 0, written = 0;
+	struct stat st;
+
+	if (!burn_drive_wrote_well(d->drive)) {
+		snprintf(err, errlen, "writing to %s failed (see the libburn message above)",
+			 archive_drive_path(d->addr));
+		return -EIO;
+	}
+	if (take_msgs(msg, sizeof(msg), NULL)) {
+		snprintf(err, errlen, "writing to %s failed: libburn says \"%s\"",
+			 archive_drive_path(d->addr), msg);
+		return -EIO;
+	}
+	/* the track counts what went to the drive; a pseudo-drive's file
+	 * must hold it too */
+	burn_track_get_counters(track, &read_bytes, &written);
+	if (d->stdio && !stat(archive_drive_path(d->addr), &st) &&
+	    S_ISREG(st.st_mode) && st.st_size < written)
+		written = st.st_size;
+	if (written < 0 || (uint64_t)written < size) {
+		snprintf(err, errlen,
+			 "writing to %s stopped after %lld of %llu bytes, with no error from libburn; the disc is incomplete",
+			 archive_drive_path(d->addr), (long long)written,
+			 (unsigned long long)size);
+		return -EIO;
+	}
+	return 0;
+}
+
 int archive_drive_write(struct archive_drive *d, struct burn_source *src,
 			uint64_t size, archive_tick_fn tick, void *arg,
 			char *err, size_t errlen)
 {
-	struct burn_disc *disc = make_disc(src);
+	struct burn_track *track;
+	struct burn_disc *disc = make_disc(src, &track);
 	struct burn_write_opts *o;
 	struct burn_progress p;
 	char reasons[BURN_REASONS_LEN];
@@ -299,8 +408,10 @@ int archive_drive_write(struct archive_drive *d, struct burn_source *src,
 		goto out;
 	}
 	burn_drive_set_speed(d->drive, 0, 0);		/* fastest */
-	burn_disc_write(o, disc);
+	ret = start_write(d, o, disc, err, errlen);
 	burn_write_opts_free(o);
+	if (ret)
+		goto out;
 	while (burn_drive_get_status(d->drive, NULL) == BURN_DRIVE_SPAWNING)
 		usleep(1000);
 	while (burn_drive_get_status(d->drive, &p) != BURN_DRIVE_IDLE) {
@@ -308,13 +419,9 @@ int archive_drive_write(struct archive_drive *d, struct burn_source *src,
 			tick(arg, (uint64_t)p.sector * 2048);
 		usleep(POLL_US);
 	}
-	if (tick)
+	ret = check_written(d, track, size, err, errlen);
+	if (tick && !ret)
 		tick(arg, size);
-	if (!burn_drive_wrote_well(d->drive)) {
-		snprintf(err, errlen, "writing to %s failed (see the libburn message above)",
-			 archive_drive_path(d->addr));
-		ret = -EIO;
-	}
 out:
 	/* drops the track's reference to src; libburn's writer thread set
 	 * the drive idle as its last action on the disc */

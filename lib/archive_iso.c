@@ -521,7 +521,9 @@ static void libs_init_once(void)
 		libs_ret = -EIO;
 		return;
 	}
-	burn_msgs_set_severities("NEVER", "SORRY", "cdp: libburn: ");
+	/* SORRY and worse are printed, and queued for archive_drive_write():
+	 * a write libburn refuses only says so in a message */
+	burn_msgs_set_severities("SORRY", "SORRY", "cdp: libburn: ");
 	/* default signal reactions: Ctrl-C stops cdpctl like any tool */
 	burn_set_signal_handling(NULL, NULL, 1);
 }
