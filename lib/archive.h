@@ -37,6 +37,9 @@
 #define ARCHIVE_CHUNK_DEFAULT	(32ULL << 20)
 #define ARCHIVE_CHUNK_MIN	(64ULL << 10)
 #define ARCHIVE_CHUNK_MAX	(1ULL << 30)
+/* Readers refuse a larger MANIFEST.TXT (they hold it in memory); the
+ * planner refuses a plan whose manifest would be larger. */
+#define ARCHIVE_MANIFEST_MAX	(256ULL << 20)
 
 struct archive_piece {
 	uint64_t img_off;
@@ -111,6 +114,15 @@ struct archive_extent {
 int archive_plan_build(struct archive_plan *p, const struct archive_extent *ext,
 		       size_t next, char *err, size_t errlen);
 void archive_plan_free(struct archive_plan *p);
+/*
+ * Does every disc's MANIFEST.TXT of a packed plan fit in max bytes? An upper
+ * bound of its size is compared (exact for the chunk and piece lines).
+ * -EFBIG with the disc and a larger --chunk-size to use in err if not.
+ */
+int archive_plan_check_manifest(const struct archive_plan *p, uint64_t max,
+				char *err, size_t errlen);
+/* That upper bound for disc no's manifest. */
+uint64_t archive_plan_manifest_size(const struct archive_plan *p, uint32_t no);
 
 /* The chunk's file name on the disc, e.g. "chunks/00000012.bin". */
 void archive_chunk_path(uint32_t idx, char *buf, size_t len);

@@ -198,7 +198,7 @@ static int read_record(rados_ioctx_t io, const char *id, struct archive_plan *p)
 	ret = rados_stat(io, oid, &size, &mtime);
 	if (ret < 0)
 		return ret;
-	if (size > (256U << 20))
+	if (size > ARCHIVE_MANIFEST_MAX)
 		return -EFBIG;
 	buf = malloc(size + 1);
 	if (!buf)

@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <libisofs/libisofs.h>
 
-#define TEXT_MAX	(256U << 20)	/* a manifest of ~2M chunks */
 
 /* Read a whole file of the disc into memory (NUL-terminated). */
 static int read_file(IsoImage *image, const char *path, char **out, size_t *len,
@@ -61,7 +60,8 @@ static void identify(struct archive_disc *d)
 	char *text;
 	size_t len;
 
-	if (read_file(d->image, "/MANIFEST.TXT", &text, &len, TEXT_MAX)) {
+	if (read_file(d->image, "/MANIFEST.TXT", &text, &len,
+		      ARCHIVE_MANIFEST_MAX)) {
 		snprintf(d->manifest_err, sizeof(d->manifest_err),
 			 "MANIFEST.TXT is missing or unreadable (disc truncated or damaged)");
 	} else {

@@ -181,6 +181,73 @@ static int pack(struct archive_plan *p, uint32_t assumed, char *err,
 	return 0;
 }
 
+static uint64_t digits(uint64_t v)
+{
+	uint64_t n = 1;
+
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Disc no's manifest, as archive_manifest_render() writes it: the header
+ * and disc table by their upper bounds, chunk and piece lines exactly
+ * (they are what grows: ~140 bytes per chunk).
+ */
+uint64_t archive_plan_manifest_size(const struct archive_plan *p, uint32_t no)
+{
+	const struct archive_disc_info *d = &p->discs[no - 1];
+	uint64_t size = MANIFEST_HEADER + p->ndiscs * MANIFEST_DISC_LINE;
+	uint32_t i;
+	size_t j;
+
+	for (i = d->first_chunk; i < d->first_chunk + d->nchunks; i++) {
+		const struct archive_chunk *c = &p->chunks[i];
+
+		/* "chunk I D LEN SHA256 chunks/NNNNNNNN.bin\n" */
+		size += strlen("chunk    \n") + digits(c->idx) + digits(c->disc) +
+			digits(c->length) + 64 + strlen("chunks/.bin") +
+			(digits(c->idx) > 8 ? digits(c->idx) : 8);
+		for (j = c->first_piece; j < c->first_piece + c->npieces; j++) {
+			const struct archive_piece *pc = &p->pieces[j];
+
+			/* "piece C COFF IMGOFF LEN\n" */
+			size += strlen("piece    \n") + digits(pc->chunk) +
+				digits(pc->chunk_off) + digits(pc->img_off) +
+				digits(pc->len);
+		}
+	}
+	return size;
+}
+
+int archive_plan_check_manifest(const struct archive_plan *p, uint64_t max,
+				char *err, size_t errlen)
+{
+	uint32_t no;
+
+	for (no = 1; no <= p->ndiscs; no++) {
+		uint64_t size = archive_plan_manifest_size(p, no), chunk = p->chunk_size;
+		char a[16], b[16], c[16], e[16];
+
+		if (size <= max)
+			continue;
+		/* the chunk count per disc scales with 1/chunk size */
+		while (chunk < ARCHIVE_CHUNK_MAX && size / (chunk / p->chunk_size) > max / 2)
+			chunk *= 2;
+		snprintf(err, errlen,
+			 "manifest too large: disc %u's MANIFEST.TXT would be %s (%u chunks of %s), over the %s a disc can be read back with; use a larger --chunk-size (e.g. %s)",
+			 no, cdp_fmt_size(size, a, sizeof(a)), p->discs[no - 1].nchunks,
+			 cdp_fmt_size(p->chunk_size, b, sizeof(b)),
+			 cdp_fmt_size(max, c, sizeof(c)),
+			 cdp_fmt_size(chunk, e, sizeof(e)));
+		return -EFBIG;
+	}
+	return 0;
+}
+
 int archive_plan_build(struct archive_plan *p, const struct archive_extent *ext,
 		       size_t next, char *err, size_t errlen)
 {
@@ -205,7 +272,10 @@ int archive_plan_build(struct archive_plan *p, const struct archive_extent *ext,
 		if (ret)
 			return ret;
 		if (p->ndiscs <= assumed)
-			return 0;
+			break;
 		assumed = p->ndiscs;
 	}
+	/* a disc whose manifest cannot be read back would fail its verify
+	 * after burning, and could not be restored */
+	return archive_plan_check_manifest(p, ARCHIVE_MANIFEST_MAX, err, errlen);
 }

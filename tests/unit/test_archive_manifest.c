@@ -211,6 +211,43 @@ static void test_readme_identifies_disc(void **state)
 	archive_plan_free(&p);
 }
 
+/*
+ * The planner's manifest size is an upper bound of what is rendered (a
+ * disc it passes can be read back), close to it (it does not refuse what
+ * fits), and a plan over the limit is refused with the way out.
+ */
+static void test_plan_manifest_limit(void **state)
+{
+	struct archive_plan p;
+	char err[512], want[64], *t;
+	uint64_t est, most = 0;
+	uint32_t no, big = 0;
+	size_t len;
+
+	built(&p);
+	for (no = 1; no <= p.ndiscs; no++) {
+		t = archive_manifest_render(&p, no, &len);
+		est = archive_plan_manifest_size(&p, no);
+		assert_true(len <= est);
+		assert_true(est - len < 8192);		/* header slack only */
+		if (est > most) {
+			most = est;
+			big = no;
+		}
+		free(t);
+	}
+	assert_int_equal(archive_plan_check_manifest(&p, most, err, sizeof(err)), 0);
+	assert_int_equal(archive_plan_check_manifest(&p, most - 1, err, sizeof(err)), -EFBIG);
+	snprintf(want, sizeof(want), "manifest too large: disc %u's MANIFEST.TXT", big);
+	assert_non_null(strstr(err, want));
+	if (!strstr(err, "(2 chunks of 1.0 MiB), over the ") ||
+	    !strstr(err, "use a larger --chunk-size (e.g. "))
+		fail_msg("unexpected: %s", err);
+	archive_plan_free(&p);
+	/* ~2M chunk lines of ~140 bytes (128G BD-R XL, 64K chunks) do not fit */
+	assert_true(1953125ULL * 140 > ARCHIVE_MANIFEST_MAX);
+}
+
 static void test_capacity_names(void **state)
 {
 	uint64_t v;
@@ -237,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_manifest_rejects_damage),
 		cmocka_unit_test(test_readme_identifies_disc),
 		cmocka_unit_test(test_capacity_names),
+		cmocka_unit_test(test_plan_manifest_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
