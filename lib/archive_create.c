@@ -166,15 +166,58 @@ static int precheck_drives(struct create_ctx *x)
 	return 0;
 }
 
-/* Interactive: ask for the medium of disc no; returns NULL to abort. */
-static const char *prompt_drive(struct create_ctx *x, uint32_t no, char *buf,
-				size_t len)
+/* Interactive: ask for the medium of disc no in drive dflt (Enter) or
+ * another one; returns NULL to abort. */
+static const char *prompt_drive(struct create_ctx *x, uint32_t no, const char *dflt,
+				char *buf, size_t len)
 {
-	const char *last = x->o->ndrives ? x->o->drives[x->o->ndrives - 1] : "";
-
 	fprintf(stderr, "Insert a blank medium for disc %u of %u (label %s) into %s and press Enter\n",
-		no, x->p->ndiscs, x->p->discs[no - 1].label, last);
-	return archive_drive_answer(last, buf, len);
+		no, x->p->ndiscs, x->p->discs[no - 1].label, dflt);
+	return archive_drive_answer(dflt, buf, len);
+}
+
+/*
+ * The drive and blank medium for disc no: its own --drive, else asked for.
+ * Interactively, a medium that cannot be used (no medium, not blank, wrong
+ * type, too small, no such drive) is only refused and asked for again:
+ * nothing of this disc was written, the discs before it are good. In
+ * batch mode it ends the archive. *addr may point into buf.
+ */
+static int get_medium(struct create_ctx *x, uint32_t no, char *buf, size_t len,
+		      const char **addr, struct archive_drive **d)
+{
+	const struct archive_create_opts *o = x->o;
+	char dflt[4200];
+	int ret;
+
+	snprintf(dflt, sizeof(dflt), "%s", o->ndrives ? o->drives[o->ndrives - 1] : "");
+	*addr = no <= o->ndrives ? o->drives[no - 1] : NULL;
+	for (;;) {
+		if (!*addr)
+			*addr = prompt_drive(x, no, dflt, buf, len);
+		if (!*addr) {
+			snprintf(x->err, x->errlen, "stopped by the user before disc %u of %u",
+				 no, x->p->ndiscs);
+			return -ECANCELED;
+		}
+		ret = archive_drive_open(*addr, d, x->err, x->errlen);
+		if (ret && !o->interactive)
+			return ret;
+		if (!ret) {
+			ret = archive_drive_check_blank(*d, x->p->discs[no - 1].est_bytes,
+							x->err, x->errlen);
+			if (!ret || !o->interactive)
+				return ret;
+			archive_drive_close(*d);
+			/* that drive is the default now: swap the medium, Enter */
+			snprintf(dflt, sizeof(dflt), "%s", *addr);
+		}
+		*d = NULL;
+		fprintf(stderr, "cdpctl: error: %s; nothing was written for disc %u of %u\n",
+			x->err, no, x->p->ndiscs);
+		x->err[0] = '\0';
+		*addr = NULL;
+	}
 }
 
 static void tick(void *prog, uint64_t written)
@@ -182,22 +225,17 @@ static void tick(void *prog, uint64_t written)
 	progress_update(prog, written);
 }
 
+/* Write disc no to the blank medium in d (get_medium); closes d. */
 static int write_disc(struct create_ctx *x, uint32_t no, const char *addr,
-		      struct archive_burn_rec *r)
+		      struct archive_drive *d, struct archive_burn_rec *r)
 {
 	struct archive_plan *p = x->p;
-	struct archive_drive *d = NULL;
 	struct burn_source *src = NULL;
 	struct progress prog;
 	char title[64], sz[16];
 	uint64_t size = 0;
 	int ret;
 
-	ret = archive_drive_open(addr, &d, x->err, x->errlen);
-	if (!ret)
-		ret = archive_drive_check_blank(d, p->discs[no - 1].est_bytes, x->err, x->errlen);
-	if (ret)
-		goto out;
 	snprintf(r->medium, sizeof(r->medium), "%s", archive_drive_medium(d));
 	ret = archive_iso_build(x->w, no, &src, &size, x->err, x->errlen);
 	if (ret)
@@ -236,7 +274,8 @@ static void report_first(void *arg, const char *msg)
 		snprintf(x->err, x->errlen, "verify after write: %s", msg);
 }
 
-static int burn_and_verify(struct create_ctx *x, uint32_t no, const char *addr)
+static int burn_and_verify(struct create_ctx *x, uint32_t no, const char *addr,
+			   struct archive_drive *d)
 {
 	struct archive_burn_rec *r = &x->burns[x->nburns++];
 	struct archive_verify_result vr;
@@ -248,7 +287,7 @@ static int burn_and_verify(struct create_ctx *x, uint32_t no, const char *addr)
 	snprintf(r->label, sizeof(r->label), "%s", x->p->discs[no - 1].label);
 	snprintf(r->drive, sizeof(r->drive), "%s", addr);
 	r->started = cdp_now();
-	ret = write_disc(x, no, addr, r);
+	ret = write_disc(x, no, addr, d, r);
 	r->ended = cdp_now();
 	if (ret) {
 		r->result = "write-failed";
@@ -275,7 +314,6 @@ static int burn_and_verify(struct create_ctx *x, uint32_t no, const char *addr)
 
 static int write_all(struct create_ctx *x)
 {
-	const struct archive_create_opts *o = x->o;
 	char line[4200];
 	uint32_t no;
 	int ret;
@@ -286,15 +324,12 @@ static int write_all(struct create_ctx *x)
 		return ret;
 	}
 	for (no = 1; no <= x->p->ndiscs; no++) {
-		const char *addr = no <= o->ndrives ? o->drives[no - 1] :
-				   prompt_drive(x, no, line, sizeof(line));
+		struct archive_drive *d;
+		const char *addr;
 
-		if (!addr) {
-			snprintf(x->err, x->errlen, "stopped by the user before disc %u of %u",
-				 no, x->p->ndiscs);
-			return -ECANCELED;
-		}
-		ret = burn_and_verify(x, no, addr);
+		ret = get_medium(x, no, line, sizeof(line), &addr, &d);
+		if (!ret)
+			ret = burn_and_verify(x, no, addr, d);
 		if (ret)
 			return ret;
 	}
