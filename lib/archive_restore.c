@@ -16,13 +16,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * Per chunk. A chunk that failed its check on one copy of a disc may come
+ * good from another copy: only chunks still failed (or never seen) at the
+ * end make the restore incomplete.
+ */
+enum { CHUNK_UNSEEN, CHUNK_FAILED, CHUNK_GOOD };
+
 struct restore {
 	const struct archive_restore_opts *o;
 	size_t next;			/* batch: next drive to read */
 	char id[ARCHIVE_ID_LEN + 1];	/* "" until a disc (or the caller) says */
 	/* from the first good disc: sizes and the disc table (no chunks) */
 	struct archive_plan hdr;
-	unsigned char *done;		/* per disc number - 1: restored */
+	unsigned char *done;		/* per disc number - 1: all its chunks good */
+	unsigned char *chunk;		/* per chunk index: CHUNK_* */
 	char image_sha256[CDP_SHA256_HEX];	/* from the last disc */
 	unsigned int problems;
 	struct archive_target *t;
@@ -40,6 +48,19 @@ static void vsay(struct restore *r, int counts, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 	if (counts)
 		r->problems++;
+}
+
+/* A chunk failed its check: said now, counted at the end if no other
+ * copy of its disc brings it. */
+static void chunk_failed(struct restore *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void chunk_failed(struct restore *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(r, 0, fmt, ap);
+	va_end(ap);
 }
 
 /* Something wrong with the data: the restore cannot be complete. */
@@ -70,11 +91,35 @@ static void refuse(struct restore *r, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Are all chunks of disc no (1-based) restored? */
+static int disc_done(const struct restore *r, uint32_t no)
+{
+	const struct archive_disc_info *di = &r->hdr.discs[no - 1];
+	uint32_t c;
+
+	for (c = di->first_chunk; c < di->first_chunk + di->nchunks; c++)
+		if (r->chunk[c] != CHUNK_GOOD)
+			return 0;
+	return 1;
+}
+
+/* How many chunks of disc no failed on every copy so far; *first the lowest. */
+static uint32_t disc_failed(const struct restore *r, uint32_t no, uint32_t *first)
+{
+	const struct archive_disc_info *di = &r->hdr.discs[no - 1];
+	uint32_t c, n = 0;
+
+	for (c = di->first_chunk; c < di->first_chunk + di->nchunks; c++)
+		if (r->chunk[c] == CHUNK_FAILED && !n++)
+			*first = c;
+	return n;
+}
+
 /* The next disc's drive address, or NULL when there are no more. */
 static const char *next_drive(struct restore *r, char *buf, size_t len)
 {
 	const struct archive_restore_opts *o = r->o;
-	uint32_t n;
+	uint32_t n, first, failed;
 
 	if (!o->prompt_drive)
 		return r->next < o->ndrives ? o->drives[r->next++] : NULL;
@@ -82,7 +127,12 @@ static const char *next_drive(struct restore *r, char *buf, size_t len)
 		;
 	if (r->hdr.ndiscs && n == r->hdr.ndiscs)
 		return NULL;	/* every disc restored */
-	if (r->hdr.ndiscs)
+	failed = r->hdr.ndiscs ? disc_failed(r, n + 1, &first) : 0;
+	if (failed)
+		fprintf(stderr, "Insert another copy of disc %u of %u (label %s), %u chunk(s) of it failed, into %s and press Enter\n",
+			n + 1, r->hdr.ndiscs, r->hdr.discs[n].label, failed,
+			o->prompt_drive);
+	else if (r->hdr.ndiscs)
 		fprintf(stderr, "Insert disc %u of %u (label %s) into %s and press Enter\n",
 			n + 1, r->hdr.ndiscs, r->hdr.discs[n].label, o->prompt_drive);
 	else
@@ -122,8 +172,9 @@ static int take_header(struct restore *r, const struct archive_plan *m)
 	r->hdr.npieces = 0;
 	r->hdr.discs = calloc(m->ndiscs, sizeof(*m->discs));
 	r->done = calloc(m->ndiscs, 1);
+	r->chunk = calloc(m->total_chunks ? m->total_chunks : 1, 1);
 	r->buf = malloc(m->chunk_size);
-	if (!r->hdr.discs || !r->done || !r->buf) {
+	if (!r->hdr.discs || !r->done || !r->chunk || !r->buf) {
 		snprintf(r->err, r->errlen, "out of memory for a chunk of %llu bytes",
 			 (unsigned long long)m->chunk_size);
 		return -ENOMEM;
@@ -189,22 +240,30 @@ static int acceptable(struct restore *r, struct archive_disc *d, const char *nam
 	return 1;
 }
 
-/* Write every chunk of d that passes its check. */
+/* Write every chunk of d not restored yet that passes its check. */
 static int restore_disc(struct restore *r, struct archive_disc *d)
 {
 	char err[4800];
-	uint32_t i;
+	uint32_t i, todo = 0;
 	size_t j;
 
-	cdp_event("restoring %u chunks from disc %u of %u (label %s)", d->m.nchunks,
-		  d->no, d->of, d->label);
+	for (i = 0; i < d->m.nchunks; i++)
+		todo += r->chunk[d->m.chunks[i].idx] != CHUNK_GOOD;
+	cdp_event("restoring %u chunks from disc %u of %u (label %s)%s", todo,
+		  d->no, d->of, d->label,
+		  todo < d->m.nchunks ? ", the ones an earlier copy lacked" : "");
 	for (i = 0; i < d->m.nchunks; i++) {
 		const struct archive_chunk *c = &d->m.chunks[i];
 
+		if (r->chunk[c->idx] == CHUNK_GOOD)
+			continue;
 		if (archive_disc_read_chunk(d, c->idx, r->buf, err, sizeof(err))) {
-			problem(r, "%s; chunk not written", err);
+			chunk_failed(r, "%s; chunk not written", err);
+			r->chunk[c->idx] = CHUNK_FAILED;
 			continue;
 		}
+		if (r->chunk[c->idx] == CHUNK_FAILED)
+			cdp_event("chunk %u is good on this copy: restored from it", c->idx);
 		for (j = c->first_piece; j < c->first_piece + c->npieces; j++) {
 			const struct archive_piece *pc = &d->m.pieces[j];
 			int ret = archive_target_write(r->t, pc->img_off, r->buf + pc->chunk_off,
@@ -217,10 +276,11 @@ static int restore_disc(struct restore *r, struct archive_disc *d)
 				return ret;
 			}
 		}
+		r->chunk[c->idx] = CHUNK_GOOD;
 		r->bytes += c->length;
 		progress_update(&r->prog, r->bytes);
 	}
-	r->done[d->no - 1] = 1;
+	r->done[d->no - 1] = (unsigned char)disc_done(r, d->no);
 	if (d->no == d->of)
 		snprintf(r->image_sha256, sizeof(r->image_sha256), "%s", d->m.image_sha256);
 	return 0;
@@ -248,14 +308,21 @@ static int one_disc(struct restore *r, const char *addr)
 	return ret;
 }
 
+/* Name each disc that is not restored: absent, or chunks bad on every copy. */
 static void report_missing(struct restore *r)
 {
-	uint32_t n;
+	uint32_t n, failed, first = 0;
 
 	for (n = 0; n < r->hdr.ndiscs; n++) {
 		const struct archive_disc_info *di = &r->hdr.discs[n];
 
-		if (!r->done[n])
+		if (r->done[n])
+			continue;
+		failed = disc_failed(r, n + 1, &first);
+		if (failed)
+			problem(r, "disc %u of %u (label %s) of archive %s: %u chunk(s) failed their check on every copy given (first: chunk %u): give another copy with --from-discs",
+				di->no, r->hdr.ndiscs, di->label, r->id, failed, first);
+		else
 			problem(r, "disc %u of %u (label %s, chunks %u-%u) of archive %s is missing or unusable: give it with --from-discs",
 				di->no, r->hdr.ndiscs, di->label, di->first_chunk,
 				di->first_chunk + di->nchunks - (di->nchunks ? 1 : 0), r->id);
@@ -335,6 +402,7 @@ int archive_restore(const struct archive_restore_opts *o, char *err, size_t errl
 	archive_target_close(r.t);
 	free(r.hdr.discs);
 	free(r.done);
+	free(r.chunk);
 	free(r.buf);
 	return ret;
 }
