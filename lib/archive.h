@@ -29,7 +29,9 @@
 
 #include "util.h"
 
-#define ARCHIVE_FORMAT_VERSION	1
+/* 2: MANIFEST.TXT ends with manifest_sha256 (1 had none; still read) */
+#define ARCHIVE_FORMAT_VERSION	2
+#define ARCHIVE_FORMAT_OLDEST	1
 #define ARCHIVE_ID_LEN		32		/* hex characters */
 #define ARCHIVE_LABEL_MAX	24		/* + "-NNN" fits ISO's 32 */
 #define ARCHIVE_DISC_LABEL_LEN	48		/* label + "-<disc no>" + NUL */

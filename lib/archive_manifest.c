@@ -7,7 +7,7 @@
  * field has a fixed meaning and position; names may not contain blanks
  * (archive_create refuses them).
  *
- *   CDP-ARCHIVE-MANIFEST 1
+ *   CDP-ARCHIVE-MANIFEST 2
  *   archive <id>            volume <name>          pool <pool|->
  *   image <name>            snapshot <snap|->      snapshot_time <unix>
  *   snapshot_seq <n|->      created <unix>         image_size <bytes>
@@ -17,9 +17,14 @@
  *   chunk <idx> <disc> <length> <sha256> <path>          (this disc's)
  *   piece <chunk> <chunk_off> <image_off> <length>        (this disc's)
  *   image_sha256 <hex|->    ("-" except on the last disc)
+ *   manifest_sha256 <hex>   (of every byte before this line; version 2)
  *   end
  *
  * Each header key appears exactly once; a reader refuses a repeated one.
+ * The chunk hashes cover the data but not where it goes: manifest_sha256
+ * makes an edited or damaged piece line (or any other) a manifest error,
+ * found by verify, instead of a wrong image found only by restore's final
+ * image check. Version 1 manifests (no manifest_sha256) are still read.
  */
 #include "archive.h"
 
@@ -44,10 +49,23 @@ static int wants_disc(const struct archive_plan *p, uint32_t no, uint32_t disc)
 	return no == 0 || no == disc;
 }
 
+/* SHA-256 of len bytes of text, as hex. */
+static int hash_text(const char *text, size_t len, char hex[CDP_SHA256_HEX])
+{
+	struct cdp_sha256 *h = cdp_sha256_new();
+
+	if (!h)
+		return -ENOMEM;
+	cdp_sha256_update(h, text, len);
+	cdp_sha256_final_hex(h, hex);
+	cdp_sha256_free(h);
+	return 0;
+}
+
 char *archive_manifest_render(const struct archive_plan *p, uint32_t no,
 			      size_t *len)
 {
-	char *buf = NULL, seq[24], path[64];
+	char *buf = NULL, seq[24], path[64], hex[CDP_SHA256_HEX];
 	size_t size = 0;
 	FILE *f = open_memstream(&buf, &size);
 	uint32_t i;
@@ -100,7 +118,12 @@ char *archive_manifest_render(const struct archive_plan *p, uint32_t no,
 			p->image_sha256[0] ? p->image_sha256 : zero_hash);
 	else
 		fprintf(f, "image_sha256 -\n");
-	fprintf(f, "end\n");
+	if (fflush(f) || hash_text(buf, size, hex)) {
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fprintf(f, "manifest_sha256 %s\nend\n", hex);
 	if (fclose(f)) {
 		free(buf);
 		return NULL;
@@ -121,8 +144,10 @@ static const char *const header_keys[] = {
 	"archive", "volume", "pool", "image", "snapshot", "snapshot_time",
 	"snapshot_seq", "created", "image_size", "chunk_size", "data_bytes",
 	"total_chunks", "total_pieces", "discs", "this_disc", "image_sha256",
+	"manifest_sha256",
 };
 #define HEADER_KEYS ARRAY_SIZE(header_keys)
+#define KEY_MANIFEST_SHA256 (HEADER_KEYS - 1)	/* the last one above */
 
 struct parser {
 	struct archive_plan *p;
@@ -132,6 +157,10 @@ struct parser {
 	uint32_t discs_expected;	/* from the "discs" line */
 	size_t chunk_cap, piece_cap;
 	unsigned int seen[HEADER_KEYS];	/* line of each header key, 0: not yet */
+	int version;			/* from the first line */
+	unsigned int end_line;		/* of "end" */
+	size_t hash_off;		/* where the manifest_sha256 line starts */
+	char manifest_sha256[CDP_SHA256_HEX];
 };
 
 static int bad(struct parser *ps, const char *fmt, ...)
@@ -257,6 +286,12 @@ static int parse_header(struct parser *ps, const char *key, const char *val)
 			snprintf(p->image_sha256, sizeof(p->image_sha256), "%s", val);
 		return 0;
 	}
+	if (!strcmp(key, "manifest_sha256")) {
+		if (strlen(val) != 64)
+			return bad(ps, "bad manifest_sha256");
+		snprintf(ps->manifest_sha256, sizeof(ps->manifest_sha256), "%s", val);
+		return 0;
+	}
 	if (!strcmp(key, "snapshot_seq") && !strcmp(val, "-")) {
 		p->snap_seq = -1;
 		return 0;
@@ -360,6 +395,32 @@ static int check_bounds(struct parser *ps)
 	return 0;
 }
 
+/*
+ * Version 2: the manifest_sha256 line, right before "end", matches every
+ * byte before it. Checked first: when it fails, the other records are not
+ * worth a finer message.
+ */
+static int check_manifest_hash(struct parser *ps, const char *text)
+{
+	unsigned int line = ps->seen[KEY_MANIFEST_SHA256];
+	char hex[CDP_SHA256_HEX];
+
+	if (!line && ps->version < 2)
+		return 0;
+	if (!line)
+		return bad(ps, "no manifest_sha256 line in a version %d manifest: the manifest is damaged or was edited",
+			   ps->version);
+	if (line + 1 != ps->end_line)
+		return bad(ps, "manifest_sha256 is on line %u, not right before \"end\": the manifest is damaged or was edited",
+			   line);
+	if (hash_text(text, ps->hash_off, hex))
+		return -ENOMEM;
+	if (strcmp(hex, ps->manifest_sha256))
+		return bad(ps, "the manifest's SHA-256 is %s, its manifest_sha256 line says %s: the manifest is damaged or was edited",
+			   hex, ps->manifest_sha256);
+	return 0;
+}
+
 /* Cross-record checks once everything is read. */
 static int check_complete(struct parser *ps, int saw_end)
 {
@@ -423,19 +484,28 @@ int archive_manifest_parse(const char *text, size_t len, struct archive_plan *p,
 		if (ps.line == 1) {
 			if (sscanf(l, MANIFEST_MAGIC " %d", &version) != 1)
 				ret = bad(&ps, "not a cdp archive manifest");
-			else if (version != ARCHIVE_FORMAT_VERSION)
-				ret = bad(&ps, "format version %d, this cdp reads %d",
-					  version, ARCHIVE_FORMAT_VERSION);
+			else if (version < ARCHIVE_FORMAT_OLDEST ||
+				 version > ARCHIVE_FORMAT_VERSION)
+				ret = bad(&ps, "format version %d, this cdp reads %d to %d",
+					  version, ARCHIVE_FORMAT_OLDEST,
+					  ARCHIVE_FORMAT_VERSION);
+			ps.version = version;
 			continue;
 		}
-		if (saw_end)
+		if (saw_end) {
 			ret = bad(&ps, "text after \"end\"");
-		else if (!strcmp(l, "end"))
+		} else if (!strcmp(l, "end")) {
 			saw_end = 1;
-		else
+			ps.end_line = ps.line;
+		} else {
+			if (!strncmp(l, "manifest_sha256 ", 16))
+				ps.hash_off = (size_t)(l - copy);
 			ret = parse_line(&ps, l);
+		}
 	}
 	free(copy);
+	if (!ret && saw_end)
+		ret = check_manifest_hash(&ps, text);
 	if (!ret)
 		ret = check_complete(&ps, saw_end);
 	if (ret)
@@ -473,6 +543,8 @@ char *archive_readme_render(const struct archive_plan *p, uint32_t no,
 		"  chunk <idx> <disc> <length> <sha256> <path>\n"
 		"  piece <chunk> <offset-in-chunk> <offset-in-image> <length>\n"
 		"  image_sha256 <sha256 of the whole image, last disc only>\n"
+		"  manifest_sha256 <sha256 of MANIFEST.TXT up to this line>; check:\n"
+		"    sed '/^manifest_sha256 /,$d' MANIFEST.TXT | sha256sum\n"
 		"\n"
 		"Restore without cdp (bash, coreutils): create the image, then for\n"
 		"every disc:\n"

@@ -33,6 +33,7 @@ struct restore {
 	unsigned char *chunk;		/* per chunk index: CHUNK_* */
 	char image_sha256[CDP_SHA256_HEX];	/* from the last disc */
 	unsigned int problems;
+	int image_bad;			/* the whole-image SHA-256 did not match */
 	struct archive_target *t;
 	uint8_t *buf;			/* one chunk */
 	struct progress prog;
@@ -351,9 +352,11 @@ static int check_image(struct restore *r)
 	cdp_sha256_free(h);
 	if (ret)
 		problem(r, "reading %s back: %s", archive_target_name(r->t), strerror(-ret));
-	else if (strcmp(hex, r->image_sha256))
+	else if (strcmp(hex, r->image_sha256)) {
 		problem(r, "restored image SHA-256 %s differs from the archive's %s", hex,
 			r->image_sha256);
+		r->image_bad = 1;
+	}
 	return 0;
 }
 
@@ -372,9 +375,17 @@ static int finish(struct restore *r)
 	report_missing(r);
 	if (!r->problems)
 		check_image(r);
+	if (r->image_bad) {
+		/* every chunk passed its check, so the manifest put good data in
+		 * wrong places (a version 1 manifest has no hash of its own) */
+		snprintf(r->err, r->errlen,
+			 "restore failed: every chunk passed its check but the image does not: a disc's manifest is wrong about where its data goes (damaged or edited); %s is NOT a good copy of the archive",
+			 archive_target_name(r->t));
+		return -EBADMSG;
+	}
 	if (r->problems) {
 		snprintf(r->err, r->errlen,
-			 "restore incomplete: %u problem(s) above; no unverified byte was written; the verified part is in %s",
+			 "restore incomplete: %u problem(s) above; only chunks that passed their SHA-256 check were written, where their disc's manifest (itself checked since format 2) puts them; the part restored is in %s",
 			 r->problems, archive_target_name(r->t));
 		return -EBADMSG;
 	}

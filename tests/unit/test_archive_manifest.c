@@ -146,9 +146,29 @@ static void test_manifest_round_trip(void **state)
 	archive_plan_free(&p);
 }
 
-/* parse text with one line replaced (or cut), expect a refusal */
-static void expect_bad(const char *text, const char *from, const char *to,
-		       const char *why)
+/* Make the manifest_sha256 line (if any) match the edited text again. */
+static void rehash(char *buf)
+{
+	char *h = strstr(buf, "\nmanifest_sha256 "), hex[CDP_SHA256_HEX];
+	struct cdp_sha256 *sh;
+
+	if (!h || strlen(h) < 17 + 64)
+		return;
+	sh = cdp_sha256_new();
+	assert_non_null(sh);
+	cdp_sha256_update(sh, buf, (size_t)(h + 1 - buf));
+	cdp_sha256_final_hex(sh, hex);
+	cdp_sha256_free(sh);
+	memcpy(h + 17, hex, 64);
+}
+
+/*
+ * parse text with one line replaced (or cut), expect a refusal. The
+ * manifest hash is made to match (a consistent but wrong manifest) unless
+ * raw: then the edit is what the hash must catch.
+ */
+static void expect_bad_how(const char *text, const char *from, const char *to,
+			   const char *why, int raw)
 {
 	struct archive_plan m;
 	char err[256], *copy = strdup(text), *at = strstr(copy, from);
@@ -157,11 +177,19 @@ static void expect_bad(const char *text, const char *from, const char *to,
 	assert_non_null(at);
 	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - copy), copy, to,
 		 to ? at + strlen(from) : "");
+	if (!raw)
+		rehash(buf);
 	assert_int_equal(archive_manifest_parse(buf, strlen(buf), &m, err, sizeof(err)),
 			 -EBADMSG);
 	free(copy);
 	if (!strstr(err, why))
 		fail_msg("expected \"%s\" in: %s", why, err);
+}
+
+static void expect_bad(const char *text, const char *from, const char *to,
+		       const char *why)
+{
+	expect_bad_how(text, from, to, why, 0);
 }
 
 static void test_manifest_rejects_damage(void **state)
@@ -173,19 +201,48 @@ static void test_manifest_rejects_damage(void **state)
 	built(&p);
 	t = archive_manifest_render(&p, 1, &l);
 	expect_bad(t, "end\n", "", "truncated");
-	expect_bad(t, "CDP-ARCHIVE-MANIFEST 1", "XYZ 1", "not a cdp archive manifest");
-	expect_bad(t, "CDP-ARCHIVE-MANIFEST 1", "CDP-ARCHIVE-MANIFEST 9", "format version 9");
+	expect_bad(t, "CDP-ARCHIVE-MANIFEST 2", "XYZ 2", "not a cdp archive manifest");
+	expect_bad(t, "CDP-ARCHIVE-MANIFEST 2", "CDP-ARCHIVE-MANIFEST 9", "format version 9");
 	expect_bad(t, "piece 0 0 4096 100000", "piece 0 0 67108000 100000", "bounds");
 	expect_bad(t, "chunk 1 1 ", "chunk 3 1 ", "chunk 3 is stored as chunks/00000001.bin");
 	expect_bad(t, "chunk 1 1 1048576", "chunk 1 1 2097152", "chunk 1 out of range");
 	expect_bad(t, "disc 2 LBL-2", "disc 3 LBL-2", "bad disc record");
 	expect_bad(t, "image_size 67108864", "image_size lots", "is not a number");
 	expect_bad(t, "chunk_size 1048576", "chunk_size 1099511627776", "is over");
+	/* a piece moved within the image: only manifest_sha256 can tell */
+	expect_bad_how(t, "piece 0 0 4096 100000", "piece 0 0 8192 100000",
+		       "the manifest's SHA-256 is ", 1);
+	expect_bad(t, "manifest_sha256 ", "volume x\nmanifest_sha256 ", "\"volume\" is given twice");
 	/* a key given twice: the second chunk_size would size the buffer */
 	expect_bad(t, "end\n", "chunk_size 65536\nend\n",
 		   "\"chunk_size\" is given twice (first on line 11)");
 	expect_bad(t, "end\n", "archive 00112233445566778899aabbccddee00\nend\n",
 		   "\"archive\" is given twice");
+	free(t);
+	archive_plan_free(&p);
+}
+
+/* Version 1 (no manifest_sha256) is still read; version 2 needs the line. */
+static void test_manifest_version_1(void **state)
+{
+	struct archive_plan p, m;
+	char err[256], *t, *h, *e;
+	size_t l;
+
+	built(&p);
+	t = archive_manifest_render(&p, 2, &l);
+	h = strstr(t, "manifest_sha256 ");
+	e = strstr(t, "end\n");
+	assert_non_null(h);
+	assert_ptr_equal(e, h + strlen("manifest_sha256 ") + 65);	/* last before end */
+	memmove(h, e, strlen(e) + 1);		/* drop the line */
+	l = strlen(t);
+	assert_int_equal(archive_manifest_parse(t, l, &m, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "no manifest_sha256 line in a version 2 manifest"));
+	t[strlen("CDP-ARCHIVE-MANIFEST ")] = '1';
+	assert_int_equal(archive_manifest_parse(t, l, &m, err, sizeof(err)), 0);
+	assert_int_equal(m.nchunks, p.discs[1].nchunks);
+	archive_plan_free(&m);
 	free(t);
 	archive_plan_free(&p);
 }
@@ -272,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_plan_empty_image),
 		cmocka_unit_test(test_manifest_round_trip),
 		cmocka_unit_test(test_manifest_rejects_damage),
+		cmocka_unit_test(test_manifest_version_1),
 		cmocka_unit_test(test_readme_identifies_disc),
 		cmocka_unit_test(test_capacity_names),
 		cmocka_unit_test(test_plan_manifest_limit),
