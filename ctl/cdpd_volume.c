@@ -69,6 +69,7 @@ struct worker {
 	uint64_t behind_seq, behind_bytes;
 	char refused[512];		/* why on_record stopped the last FETCH */
 	int stall_shown;		/* status says the replica is stalled */
+	int halted;			/* engine halted (see on_snap): end the session */
 	uint64_t stall_durable;		/* durable seq when last seen moving ... */
 	double stall_since;		/* ... at this time */
 };
@@ -205,11 +206,12 @@ static void resync_marker(const struct vol *v, char *path, size_t len)
  */
 static int marker_write(struct vol *v, const char *state, const char *name)
 {
-	char path[4200], tmp[4210];
+	char path[4200], tmp[4220];
 	int fd, ok;
 
 	resync_marker(v, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	/* not "<marker>.tmp": a volume may be named "<other volume>.tmp" */
+	snprintf(tmp, sizeof(tmp), "%s/.resync-%s.tmp", cfg.state_dir, v->name);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
@@ -218,7 +220,12 @@ static int marker_write(struct vol *v, const char *state, const char *name)
 		unlink(tmp);
 		return -EIO;
 	}
-	return 0;
+	/* the rename itself, so that a power cut cannot undo it */
+	fd = open(cfg.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ok = fd >= 0 && !fsync(fd);
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -EIO;
 }
 
 static void on_snap(void *arg, uint64_t seq, const char *name, int rc)
@@ -235,8 +242,9 @@ static void on_snap(void *arg, uint64_t seq, const char *name, int rc)
 		}
 		if (p->state == SNAP_CANCELLED) {
 			/* its requester gave up: the snapshot exists but nobody records it */
-			cdpd_log(LOG_WARNING, "%s: snapshot %s completed after its request timed out; remove it with 'rbd snap rm %s/%s@%s' if unwanted",
-				 v->name, name, v->pool, v->image, name);
+			if (!rc)
+				cdpd_log(LOG_WARNING, "%s: snapshot %s completed after its request timed out; remove it with 'rbd snap rm %s/%s@%s' if unwanted",
+					 v->name, name, v->pool, v->image, name);
 			*pp = p->next;
 			free(p);
 			continue;
@@ -260,9 +268,24 @@ static void on_snap(void *arg, uint64_t seq, const char *name, int rc)
 		cdpd_log(rc ? LOG_ERR : LOG_INFO, "%s: snapshot %s at seq %llu %s", v->name,
 			 name, (unsigned long long)seq, rc ? strerror(-rc) : "created");
 	} else if (rc != -ECANCELED && marker_write(v, rc ? "failed" : "taken", name)) {
-		/* "pending" stays: a restart would check whether it exists */
-		cdpd_log(LOG_WARNING, "%s: cannot update the resync marker in %s", v->name,
+		if (!rc) {
+			/* "pending" stays, and the snapshot exists: a restart says inconsistent */
+			cdpd_log(LOG_WARNING, "%s: cannot update the resync marker in %s", v->name,
+				 cfg.state_dir);
+			return;
+		}
+		/*
+		 * "pending" with no snapshot would read as "nothing of the
+		 * resync applied" after a restart: start none of it (the
+		 * engine releases the records after the snapshot only after
+		 * this callback), stop, and retry later.
+		 */
+		rbd_apply_halt(w->ap);
+		w->halted = 1;
+		snprintf(w->refused, sizeof(w->refused),
+			 "cannot record the failed pre-resync snapshot in the resync marker in %.300s: make state_dir writable",
 			 cfg.state_dir);
+		cdpd_log(LOG_ERR, "%s: %s", v->name, w->refused);
 	}
 }
 
@@ -284,6 +307,8 @@ static int queue_snapshot(struct worker *w, const char *name, int protect)
 	while ((r = rbd_apply_snapshot(w->ap, name, protect)) == -EAGAIN) {
 		if (w->v->stop || cdpd_quit)
 			return -EINTR;	/* Ceph may be down for hours: not here */
+		if (w->halted)
+			return -EIO;
 		rbd_apply_wait(w->ap, 100);
 	}
 	return r;
@@ -399,7 +424,12 @@ static int start_resync(struct worker *w, uint64_t seq)
 	if (r) {
 		cdpd_log(LOG_WARNING, "%s: cannot take the pre-resync snapshot: %s", w->v->name,
 			 strerror(-r));
-		marker_write(w->v, "failed", name);
+		if (marker_write(w->v, "failed", name)) {
+			snprintf(w->refused, sizeof(w->refused),
+				 "cannot write the resync marker in %.300s: make state_dir writable",
+				 cfg.state_dir);
+			return -EIO;
+		}
 	} else {
 		cdpd_log(LOG_NOTICE, "%s: resync starts at seq %llu; replica inconsistent until it ends (snapshot %s kept)",
 			 w->v->name, (unsigned long long)seq, name);
@@ -510,6 +540,10 @@ static int submit_record(struct worker *w, struct rbd_apply_rec *rec, const stru
 			ret = -EINTR;
 			break;
 		}
+		if (w->halted) {
+			ret = -EIO;
+			break;
+		}
 		check_stall(w);
 		rbd_apply_wait(w->ap, 100);
 	}
@@ -530,12 +564,18 @@ static int on_record(const struct cdp_record *r, void *arg)
 	};
 	int ret;
 
+	if (w->halted)
+		return -EIO;	/* w->refused says why */
 	if (r->op == CDP_OP_FLUSH || r->op == CDP_OP_MARK)
 		rec.length = 0;
 	/*
 	 * The first record of a resync phase: resync data, or any record the
 	 * kernel enqueued while syncing (writes before it may be missing).
 	 */
+	/* a resync that started (and maybe ended) since the last one ended */
+	if ((r->flags & (CDP_REC_F_RESYNC | CDP_REC_F_UNORDERED)) && w->resync_ended &&
+	    r->seq > w->resync_end_seq)
+		w->resync_ended = 0;
 	if ((r->flags & (CDP_REC_F_RESYNC | CDP_REC_F_UNORDERED)) && !w->in_resync) {
 		ret = start_resync(w, r->seq);
 		if (ret)
@@ -621,11 +661,14 @@ static void refresh(struct worker *w)
 	    v->dm_name[0]) {
 		char err[256];
 
-		if (dmdev_message(v->dm_name, "mode sync", err, sizeof(err)))
+		if (dmdev_message(v->dm_name, "mode sync", err, sizeof(err))) {
 			cdpd_log(LOG_WARNING, "%s: cannot re-arm sync mode: %s", v->name, err);
-		else
+		} else {
 			cdpd_log(LOG_NOTICE, "%s: caught up after a sync timeout: sync mode re-armed",
 				 v->name);
+			/* degraded again before the next LIST: catch up anew */
+			w->degraded_seen = 0;
+		}
 	}
 }
 
@@ -772,6 +815,7 @@ static int serve(struct worker *w)
 	w->ps.since = 0;
 	w->behind_since = 0;
 	w->refused[0] = '\0';
+	w->halted = 0;
 	w->stall_shown = 0;
 	w->stall_since = cdp_mono();
 	while (!v->stop && !cdpd_quit) {
@@ -796,6 +840,10 @@ static int serve(struct worker *w)
 		v->fetched_seq = w->next_seq;
 		pthread_mutex_unlock(&v->lock);
 		rbd_apply_process(w->ap);
+		if (w->halted) {
+			set_error(v, w->refused);
+			return -EIO;
+		}
 		ack_progress(w, count == 0);
 		check_stall(w);
 		if (engine_lost(w))

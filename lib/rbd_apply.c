@@ -137,8 +137,7 @@ static void rec_failed(struct rbd_apply *a, struct ra_rec *r, int rc)
 		ra_log(a, LOG_ERR, "snapshot %s at seq %llu failed: %s", r->snap_name,
 		       (unsigned long long)r->seq, strerror(-rc));
 		r->rc = rc;
-		r->state = RS_DONE;
-		ra_deps_release(a, r);
+		r->state = RS_DONE;	/* dependents wait for retire(): see there */
 		return;
 	}
 	r->state = RS_RETRY;
@@ -168,7 +167,8 @@ static void rec_finished(struct rbd_apply *a, struct ra_rec *r)
 		r->buf = NULL;
 		a->st.bytes -= r->len;
 	}
-	ra_deps_release(a, r);
+	if (r->op != RA_OP_SNAP)	/* a snapshot's wait for retire(): see there */
+		ra_deps_release(a, r);
 }
 
 /*---------------------------------------------------------------------------
@@ -257,7 +257,8 @@ static void dispatch(struct rbd_apply *a)
 {
 	struct ra_rec *r;
 
-	while (!a->need_reconnect && !a->closing && a->st.inflight < a->opts.max_inflight &&
+	while (!a->need_reconnect && !a->closing && !a->halted &&
+	       a->st.inflight < a->opts.max_inflight &&
 	       (r = ra_ready_pop(a)))
 		rec_start(a, r);
 }
@@ -280,11 +281,16 @@ static void report_durable(struct rbd_apply *a, uint64_t seq)
  * retired barrier makes everything up to it durable; with the client cache
  * off so does any retired record (a completed write is on the OSDs), so
  * the caller can ACK without waiting for a barrier. One callback per pass.
+ * A snapshot's dependents (everything after it) are released only after
+ * its snap_cb returned: the caller records the outcome (cdpd: "taken" or
+ * "failed" in its resync marker) before any later record can start, and
+ * may halt the engine from there. True if it released any.
  */
-static void retire(struct rbd_apply *a)
+static int retire(struct rbd_apply *a)
 {
 	uint64_t upto = 0;
 	struct ra_rec *r;
+	int released = 0;
 
 	while ((r = a->head) && r->state == RS_DONE) {
 		a->head = r->next;
@@ -299,10 +305,13 @@ static void retire(struct rbd_apply *a)
 			report_durable(a, upto);
 			if (a->opts.snap_cb)
 				a->opts.snap_cb(a->opts.cb_arg, r->seq, r->snap_name, r->rc);
+			released |= r->ndependents > 0;
+			ra_deps_release(a, r);
 		}
 		rec_free(r);
 	}
 	report_durable(a, upto);
+	return released;
 }
 
 static void retry_due(struct rbd_apply *a)
@@ -426,7 +435,8 @@ int rbd_apply_process(struct rbd_apply *a)
 		reconnect(a);
 	retry_due(a);
 	dispatch(a);
-	retire(a);
+	while (retire(a))
+		dispatch(a);	/* what a retired snapshot released */
 	return 0;
 }
 
@@ -794,4 +804,9 @@ int rbd_apply_snap_exists(struct rbd_apply *a, const char *name)
 	int r = rbd_snap_exists(a->conn.img, name, &exists);
 
 	return r < 0 ? r : exists;
+}
+
+void rbd_apply_halt(struct rbd_apply *a)
+{
+	a->halted = 1;
 }

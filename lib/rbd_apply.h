@@ -175,6 +175,13 @@ int rbd_apply_wait(struct rbd_apply *a, int timeout_ms);
 /* Wait until every queued record is retired; -ETIMEDOUT after @timeout_ms. */
 int rbd_apply_drain(struct rbd_apply *a, int timeout_ms);
 
+/*
+ * Start no record from now on (what is in flight completes); for a caller
+ * that cannot record something it must before the stream goes on (from
+ * snap_cb: the records after that snapshot are not started). Only
+ * rbd_apply_close() follows; the kernel redelivers what was not acked.
+ */
+void rbd_apply_halt(struct rbd_apply *a);
 /* 1 if the image has snapshot @name, 0 if not, -errno if unknown. */
 int rbd_apply_snap_exists(struct rbd_apply *a, const char *name);
 void rbd_apply_get_stats(const struct rbd_apply *a, struct rbd_apply_stats *st);

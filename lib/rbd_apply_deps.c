@@ -66,7 +66,9 @@ int ra_deps_link(struct rbd_apply *a, struct ra_rec *n)
 	struct ra_rec *p;
 
 	for (p = a->tail; p; p = p->prev) {
-		if (p->state != RS_DONE && must_wait(n, p) && add_dependent(p, n) < 0)
+		/* a done snapshot holds what follows until it retires (retire()) */
+		if ((p->state != RS_DONE || p->op == RA_OP_SNAP) && must_wait(n, p) &&
+		    add_dependent(p, n) < 0)
 			goto undo;
 		if (ra_is_barrier(p))
 			break;

@@ -92,6 +92,7 @@ struct rbd_apply {
 	uint64_t need_reconnect_since_ms;
 	uint64_t stuck_check_at_ms;	/* next look for a stuck aio */
 	int closing;			/* rbd_apply_close(): start nothing new */
+	int halted;			/* rbd_apply_halt(): start nothing new */
 	unsigned int reconnect_attempts;
 	uint64_t reconnect_at_ms;
 	struct rbd_apply_stats st;

@@ -220,7 +220,9 @@ struct fixture {
 	uint64_t durable[256];
 	int ndurable;
 	int snap_rc[16];
+	int nops_at_snap[16];	/* aio issued when snap_cb ran */
 	int nsnap;
+	int halt_in_snap;	/* snap_cb halts the engine */
 };
 
 static void on_durable(void *arg, uint64_t seq)
@@ -235,8 +237,12 @@ static void on_snap(void *arg, uint64_t seq, const char *name, int rc)
 {
 	struct fixture *f = arg;
 
-	if (f->nsnap < 16)
+	if (f->nsnap < 16) {
+		f->nops_at_snap[f->nsnap] = m.nops;
 		f->snap_rc[f->nsnap++] = rc;
+	}
+	if (f->halt_in_snap)
+		rbd_apply_halt(f->a);
 }
 
 static void on_log(void *arg, int level, const char *msg) { }
@@ -845,6 +851,37 @@ static void test_close_cancels_waiting_snapshots(void **state)
 	free(f);
 }
 
+/*
+ * Nothing after a snapshot starts before its snap_cb has run, whatever
+ * its outcome: cdpd records a failed pre-resync snapshot there ("failed"
+ * in its marker) before any resync record may reach the image, and halts
+ * the engine from there if it cannot.
+ */
+static void test_snapshot_outcome_recorded_before_dependents_start(void **state)
+{
+	struct fixture *f = open_engine(0, 0, 0);
+
+	W(f, 1, 0, 4096);
+	assert_int_equal(rbd_apply_snapshot(f->a, "s1", 0), 0);
+	W(f, 2, 1 << 20, 4096);
+	m.snap_rc = -EDQUOT;			/* permanent failure */
+	complete(f, 0, 0);
+	assert_int_equal(f->nsnap, 1);
+	assert_int_equal(f->snap_rc[0], -EDQUOT);
+	assert_int_equal(f->nops_at_snap[0], 1);	/* 2 not started yet */
+	assert_int_equal(m.nops, 2);		/* started right after */
+	complete(f, 1, 0);
+
+	f->halt_in_snap = 1;			/* the caller cannot go on */
+	assert_int_equal(rbd_apply_snapshot(f->a, "s2", 0), 0);
+	W(f, 3, 0, 4096);
+	rbd_apply_process(f->a);
+	assert_int_equal(f->nsnap, 2);
+	assert_int_equal(m.nops, 2);		/* 3 is never started */
+	rbd_apply_close(f->a);
+	free(f);
+}
+
 static void test_sync_does_not_pile_up(void **state)
 {
 	struct fixture *f = open_engine(0, 0, 0);
@@ -1060,6 +1097,7 @@ int main(void)
 		cmocka_unit_test(test_owned_payload_not_copied),
 		cmocka_unit_test(test_snapshot_is_a_full_barrier),
 		cmocka_unit_test(test_close_cancels_waiting_snapshots),
+		cmocka_unit_test(test_snapshot_outcome_recorded_before_dependents_start),
 		cmocka_unit_test(test_sync_does_not_pile_up),
 		cmocka_unit_test(test_durable_on_completion_in_order),
 		cmocka_unit_test(test_cache_override_keeps_barrier_durability),
