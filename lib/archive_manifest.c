@@ -422,6 +422,29 @@ static int check_manifest_hash(struct parser *ps, const char *text)
 }
 
 /* Cross-record checks once everything is read. */
+/*
+ * The disc table must cut [0, total_chunks) into consecutive runs, one per
+ * disc: restore indexes its per-chunk state by these ranges (for every
+ * disc, not only this one), so a damaged entry must not reach it.
+ */
+static int check_disc_table(struct parser *ps)
+{
+	const struct archive_plan *p = ps->p;
+	uint64_t next = 0;
+	uint32_t i;
+
+	for (i = 0; i < p->ndiscs; i++) {
+		if (p->discs[i].first_chunk != next)
+			return bad(ps, "disc %u starts at chunk %u, not %llu: the disc table is damaged",
+				   i + 1, p->discs[i].first_chunk, (unsigned long long)next);
+		next += p->discs[i].nchunks;
+	}
+	if (next != p->total_chunks)
+		return bad(ps, "the disc table holds %llu chunks, total_chunks says %u",
+			   (unsigned long long)next, p->total_chunks);
+	return 0;
+}
+
 static int check_complete(struct parser *ps, int saw_end)
 {
 	struct archive_plan *p = ps->p;
@@ -441,6 +464,9 @@ static int check_complete(struct parser *ps, int saw_end)
 	if (p->this_disc > p->ndiscs)
 		return bad(ps, "this_disc %u of %u", p->this_disc, p->ndiscs);
 	ret = check_bounds(ps);
+	if (ret)
+		return ret;
+	ret = check_disc_table(ps);
 	if (ret)
 		return ret;
 	for (i = 0; i < p->nchunks; i++) {

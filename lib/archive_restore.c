@@ -29,7 +29,7 @@ struct restore {
 	char id[ARCHIVE_ID_LEN + 1];	/* "" until a disc (or the caller) says */
 	/* from the first good disc: sizes and the disc table (no chunks) */
 	struct archive_plan hdr;
-	unsigned char *done;		/* per disc number - 1: all its chunks good */
+	unsigned char *done;		/* per disc number - 1: DISC_* */
 	unsigned char *chunk;		/* per chunk index: CHUNK_* */
 	char image_sha256[CDP_SHA256_HEX];	/* from the last disc */
 	unsigned int problems;
@@ -41,6 +41,9 @@ struct restore {
 	char *err;
 	size_t errlen;
 };
+
+#define DISC_DONE	1	/* all its chunks good */
+#define DISC_GIVEN	2	/* a copy of it was read */
 
 static void vsay(struct restore *r, int counts, const char *fmt, va_list ap)
 {
@@ -124,7 +127,16 @@ static const char *next_drive(struct restore *r, char *buf, size_t len)
 
 	if (!o->prompt_drive)
 		return r->next < o->ndrives ? o->drives[r->next++] : NULL;
+	/*
+	 * Every disc once before a second copy of any: with one copy of each
+	 * and a bad chunk on disc 1, the others still get restored (and the
+	 * operator can stop at the prompt for another copy of disc 1).
+	 */
 	for (n = 0; r->hdr.ndiscs && n < r->hdr.ndiscs && r->done[n]; n++)
+		;
+	if (r->hdr.ndiscs && n == r->hdr.ndiscs)
+		n = 0;
+	for (; r->hdr.ndiscs && n < r->hdr.ndiscs && (r->done[n] & DISC_DONE); n++)
 		;
 	if (r->hdr.ndiscs && n == r->hdr.ndiscs)
 		return NULL;	/* every disc restored */
@@ -234,7 +246,7 @@ static int acceptable(struct restore *r, struct archive_disc *d, const char *nam
 			name, r->id);
 		return 0;
 	}
-	if (r->done && r->done[d->no - 1]) {
+	if (r->done && (r->done[d->no - 1] & DISC_DONE)) {
 		cdp_event("%s was given twice; the second copy is ignored", name);
 		return 0;
 	}
@@ -281,7 +293,7 @@ static int restore_disc(struct restore *r, struct archive_disc *d)
 		r->bytes += c->length;
 		progress_update(&r->prog, r->bytes);
 	}
-	r->done[d->no - 1] = (unsigned char)disc_done(r, d->no);
+	r->done[d->no - 1] = DISC_GIVEN | (disc_done(r, d->no) ? DISC_DONE : 0);
 	if (d->no == d->of)
 		snprintf(r->image_sha256, sizeof(r->image_sha256), "%s", d->m.image_sha256);
 	return 0;
@@ -317,7 +329,7 @@ static void report_missing(struct restore *r)
 	for (n = 0; n < r->hdr.ndiscs; n++) {
 		const struct archive_disc_info *di = &r->hdr.discs[n];
 
-		if (r->done[n])
+		if (r->done[n] & DISC_DONE)
 			continue;
 		failed = disc_failed(r, n + 1, &first);
 		if (failed)

@@ -6,7 +6,7 @@
 # timeout: 120
 source "$(dirname "$0")/common.sh"
 archive_require
-tap_plan 8
+tap_plan 9
 
 truncate -s 8M "$WORK/src.raw"
 write_random "$WORK/src.raw" 0 $((6 << 20))
@@ -46,15 +46,20 @@ tap_check "naming the disc and the chunk bad on every copy" grep -q \
 	"disc 1 of 3 (label TWO-1) of archive [0-9a-f]*: 1 chunk(s) failed their check on every copy given (first: chunk $bad): give another copy with --from-discs" \
 	"$WORK/r3.err"
 if command -v script >/dev/null; then
-	printf '%s\n' "$(d d1-bad)" "$(d d1)" "$(d d2)" "$(d d3)" |
+	printf '%s\n' "$(d d1-bad)" "$(d d2)" "$(d d3)" "$(d d1)" |
 		script -qec "$CDPCTL archive restore --drive $(d d1) --to $WORK/out4.raw; echo \"exit \$?\"" /dev/null \
 		>"$WORK/r4.out" 2>&1
 	tap_check "at the prompt the damaged disc is asked for again" \
 		grep -q "Insert another copy of disc 1 of 3 (label TWO-1), 1 chunk(s) of it failed, into" "$WORK/r4.out"
+	# every disc once first: one copy of each still restores discs 2 and 3
+	tap_check "after every other disc was asked for once" bash -c \
+		"grep -o 'Insert disc 3 of 3\|Insert another copy of disc 1' '$WORK/r4.out' | head -n 2 | tr '\n' '|' |
+		 grep -qx 'Insert disc 3 of 3|Insert another copy of disc 1|'"
 	tap_check "and the second copy completes the restore" bash -c \
 		"grep -q '^exit 0' '$WORK/r4.out' && cmp '$WORK/src.raw' '$WORK/out4.raw'"
 else
 	tap_skip "prompt asks for another copy" "script(1) missing"
+	tap_skip "prompt order" "script(1) missing"
 	tap_skip "prompt restore completes" "script(1) missing"
 fi
 tap_done

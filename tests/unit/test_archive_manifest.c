@@ -207,6 +207,8 @@ static void test_manifest_rejects_damage(void **state)
 	expect_bad(t, "chunk 1 1 ", "chunk 3 1 ", "chunk 3 is stored as chunks/00000001.bin");
 	expect_bad(t, "chunk 1 1 1048576", "chunk 1 1 2097152", "chunk 1 out of range");
 	expect_bad(t, "disc 2 LBL-2", "disc 3 LBL-2", "bad disc record");
+	/* another disc's range: restore indexes its chunk states by it */
+	expect_bad(t, "disc 2 LBL-2 ", "disc 2 LBL-2 7", "the disc table is damaged");
 	expect_bad(t, "image_size 67108864", "image_size lots", "is not a number");
 	expect_bad(t, "chunk_size 1048576", "chunk_size 1099511627776", "is over");
 	/* a piece moved within the image: only manifest_sha256 can tell */
