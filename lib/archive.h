@@ -42,6 +42,8 @@
 /* Readers refuse a larger MANIFEST.TXT (they hold it in memory); the
  * planner refuses a plan whose manifest would be larger. */
 #define ARCHIVE_MANIFEST_MAX	(256ULL << 20)
+/* the Ceph record: under the OSD's default largest write (90 MiB) */
+#define ARCHIVE_CEPH_RECORD_MAX	(64ULL << 20)
 
 struct archive_piece {
 	uint64_t img_off;
@@ -123,6 +125,13 @@ void archive_plan_free(struct archive_plan *p);
  */
 int archive_plan_check_manifest(const struct archive_plan *p, uint64_t max,
 				char *err, size_t errlen);
+/*
+ * Does the all-disc manifest (the Ceph copy of the record, one object
+ * written at once) fit in max bytes? -EFBIG and a larger --chunk-size in
+ * err if not. archive_plan_build() checks it for plans with a pool.
+ */
+int archive_plan_check_ceph_record(const struct archive_plan *p, uint64_t max,
+				   char *err, size_t errlen);
 /* That upper bound for disc no's manifest. */
 uint64_t archive_plan_manifest_size(const struct archive_plan *p, uint32_t no);
 

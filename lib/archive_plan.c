@@ -277,5 +277,34 @@ int archive_plan_build(struct archive_plan *p, const struct archive_extent *ext,
 	}
 	/* a disc whose manifest cannot be read back would fail its verify
 	 * after burning, and could not be restored */
-	return archive_plan_check_manifest(p, ARCHIVE_MANIFEST_MAX, err, errlen);
+	ret = archive_plan_check_manifest(p, ARCHIVE_MANIFEST_MAX, err, errlen);
+	if (!ret && p->pool[0])
+		ret = archive_plan_check_ceph_record(p, ARCHIVE_CEPH_RECORD_MAX, err, errlen);
+	return ret;
+}
+
+/*
+ * The Ceph copy of the record is the manifest of every disc in one object,
+ * written in one operation: refused here, before any disc is burned, if it
+ * would not fit, rather than failing after the last disc.
+ */
+int archive_plan_check_ceph_record(const struct archive_plan *p, uint64_t max,
+				   char *err, size_t errlen)
+{
+	uint64_t size = MANIFEST_HEADER + p->ndiscs * MANIFEST_DISC_LINE, chunk = p->chunk_size;
+	char a[16], b[16], c[16];
+	uint32_t no;
+
+	for (no = 1; no <= p->ndiscs; no++)	/* each disc's lines, its header once */
+		size += archive_plan_manifest_size(p, no) - MANIFEST_HEADER -
+			p->ndiscs * MANIFEST_DISC_LINE;
+	if (size <= max)
+		return 0;
+	while (chunk < ARCHIVE_CHUNK_MAX && size / (chunk / p->chunk_size) > max / 2)
+		chunk *= 2;
+	snprintf(err, errlen,
+		 "manifest too large: the record of all %u discs kept in Ceph would be %s, over the %s one Ceph write takes; use a larger --chunk-size (e.g. %s)",
+		 p->ndiscs, cdp_fmt_size(size, a, sizeof(a)), cdp_fmt_size(max, b, sizeof(b)),
+		 cdp_fmt_size(chunk, c, sizeof(c)));
+	return -EFBIG;
 }

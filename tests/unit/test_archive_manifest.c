@@ -302,6 +302,15 @@ static void test_plan_manifest_limit(void **state)
 	if (!strstr(err, "(2 chunks of 1.0 MiB), over the ") ||
 	    !strstr(err, "use a larger --chunk-size (e.g. "))
 		fail_msg("unexpected: %s", err);
+	/* the all-disc record kept in Ceph: bound vs what is rendered */
+	t = archive_manifest_render(&p, 0, &len);
+	free(t);
+	assert_int_equal(archive_plan_check_ceph_record(&p, len + 8192, err, sizeof(err)), 0);
+	assert_int_equal(archive_plan_check_ceph_record(&p, len - 1, err, sizeof(err)), -EFBIG);
+	if (!strstr(err, "manifest too large: the record of all ") ||
+	    !strstr(err, " discs kept in Ceph would be ") ||
+	    !strstr(err, "use a larger --chunk-size (e.g. "))
+		fail_msg("unexpected: %s", err);
 	archive_plan_free(&p);
 	/* ~2M chunk lines of ~140 bytes (128G BD-R XL, 64K chunks) do not fit */
 	assert_true(1953125ULL * 140 > ARCHIVE_MANIFEST_MAX);
