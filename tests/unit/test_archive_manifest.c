@@ -175,7 +175,7 @@ static void expect_bad_how(const char *text, const char *from, const char *to,
 	char buf[8192];
 
 	assert_non_null(at);
-	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - copy), copy, to,
+	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - copy), copy, to ? to : "",
 		 to ? at + strlen(from) : "");
 	if (!raw)
 		rehash(buf);
