@@ -521,8 +521,11 @@ int freeze_thaw(struct freeze *f, char *err, size_t errlen)
 		f->frozen[i] = 0;
 	}
 	if (f->t_frozen) {
-		f->ms = (cdp_mono() - f->t_frozen) * 1000;
-		f->fithaw_ms = (cdp_mono() - t0) * 1000;
+		/* one clock read: the FITHAW part must end where the window does */
+		double now = cdp_mono();
+
+		f->ms = (now - f->t_frozen) * 1000;
+		f->fithaw_ms = (now - t0) * 1000;
 	}
 	boost_end(f);
 	sig_nfds = 0;
