@@ -142,12 +142,12 @@ static void scan(struct cdp_nl **nl, struct catalog *cat)
  */
 static int single_instance(void)
 {
-	const char *dir = getenv("CDP_STATE_DIR");
+	const char *dir = getenv("CDP_STATE_DIR");	/* main() set it */
 	char path[PATH_MAX + 16], pid[32] = "";
 	int fd;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "%s/cdpd.pid", dir ? dir : cfg.state_dir);
+	snprintf(path, sizeof(path), "%s/cdpd.pid", dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		fprintf(stderr, "cdpd: cannot open %s: %s (state_dir in the config must be writable)\n",
@@ -159,7 +159,7 @@ static int single_instance(void)
 		pid[n > 0 ? n : 0] = '\0';
 		pid[strcspn(pid, "\n")] = '\0';
 		fprintf(stderr, "cdpd: another cdpd (pid %s) already serves %s: stop it first (systemctl stop cdpd)\n",
-			pid[0] ? pid : "?", dir ? dir : cfg.state_dir);
+			pid[0] ? pid : "?", dir);
 		close(fd);
 		return -1;
 	}

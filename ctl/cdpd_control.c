@@ -502,7 +502,7 @@ static void do_snap(int fd, char *args)
 	/*
 	 * A vanished client leaves nothing behind. Replication may hold at
 	 * marks while we wait: however long the client's own timeout, that
-	 * hold (its freeze window) ends within snap_timeout_s.
+	 * hold (its freeze window) ends within freeze_limit_ms().
 	 */
 	if (!r)
 		r = cdpd_recv(fd, line, sizeof(line), freeze_limit_ms(&q));

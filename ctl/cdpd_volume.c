@@ -228,11 +228,26 @@ static int marker_write(struct vol *v, const char *state, const char *name)
 	return ok ? 0 : -EIO;
 }
 
+/*
+ * A marker state that could not be written: the session must not go on
+ * (a restart would misread the image's consistency). Says why in
+ * w->refused, which the status shows; returns r.
+ */
+static int marker_refused(struct worker *w, const char *state, int r)
+{
+	snprintf(w->refused, sizeof(w->refused),
+		 "cannot write \"%s\" into the resync marker in %.300s (%s): make state_dir writable",
+		 state, cfg.state_dir, strerror(-r));
+	cdpd_log(LOG_ERR, "%s: %s", w->v->name, w->refused);
+	return r;
+}
+
 static void on_snap(void *arg, uint64_t seq, const char *name, int rc)
 {
 	struct worker *w = arg;
 	struct vol *v = w->v;
 	struct pending_snap *p, **pp;
+	int r;
 
 	pthread_mutex_lock(&v->lock);
 	for (pp = &v->snaps; (p = *pp);) {
@@ -267,7 +282,7 @@ static void on_snap(void *arg, uint64_t seq, const char *name, int rc)
 	if (strncmp(name, "cdp-pre-resync-", 15)) {
 		cdpd_log(rc ? LOG_ERR : LOG_INFO, "%s: snapshot %s at seq %llu %s", v->name,
 			 name, (unsigned long long)seq, rc ? strerror(-rc) : "created");
-	} else if (rc != -ECANCELED && marker_write(v, rc ? "failed" : "taken", name)) {
+	} else if (rc != -ECANCELED && (r = marker_write(v, rc ? "failed" : "taken", name))) {
 		if (!rc) {
 			/* "pending" stays, and the snapshot exists: a restart says inconsistent */
 			cdpd_log(LOG_WARNING, "%s: cannot update the resync marker in %s", v->name,
@@ -282,10 +297,7 @@ static void on_snap(void *arg, uint64_t seq, const char *name, int rc)
 		 */
 		rbd_apply_halt(w->ap);
 		w->halted = 1;
-		snprintf(w->refused, sizeof(w->refused),
-			 "cannot record the failed pre-resync snapshot in the resync marker in %.300s: make state_dir writable",
-			 cfg.state_dir);
-		cdpd_log(LOG_ERR, "%s: %s", v->name, w->refused);
+		marker_refused(w, "failed", r);
 	}
 }
 
@@ -409,14 +421,8 @@ static int start_resync(struct worker *w, uint64_t seq)
 	snprintf(name, sizeof(name), "cdp-pre-resync-%lld-%llu", (long long)time(NULL),
 		 (unsigned long long)seq);
 	r = marker_write(w->v, "pending", name);
-	if (r) {
-		/* without it a restart mid-resync would call the image consistent */
-		snprintf(w->refused, sizeof(w->refused),
-			 "cannot write the resync marker in %.300s (%s): make state_dir writable",
-			 cfg.state_dir, strerror(-r));
-		cdpd_log(LOG_ERR, "%s: %s", w->v->name, w->refused);
-		return r;
-	}
+	if (r)	/* without it a restart mid-resync would call the image consistent */
+		return marker_refused(w, "pending", r);
 	/* a full barrier before the first out-of-order record: a consistent point */
 	r = queue_snapshot(w, name, 0);
 	if (r == -EINTR)
@@ -424,12 +430,9 @@ static int start_resync(struct worker *w, uint64_t seq)
 	if (r) {
 		cdpd_log(LOG_WARNING, "%s: cannot take the pre-resync snapshot: %s", w->v->name,
 			 strerror(-r));
-		if (marker_write(w->v, "failed", name)) {
-			snprintf(w->refused, sizeof(w->refused),
-				 "cannot write the resync marker in %.300s: make state_dir writable",
-				 cfg.state_dir);
-			return -EIO;
-		}
+		r = marker_write(w->v, "failed", name);
+		if (r)
+			return marker_refused(w, "failed", r);
 	} else {
 		cdpd_log(LOG_NOTICE, "%s: resync starts at seq %llu; replica inconsistent until it ends (snapshot %s kept)",
 			 w->v->name, (unsigned long long)seq, name);
