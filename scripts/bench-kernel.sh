@@ -14,6 +14,7 @@
 # Each job runs BENCH_ROUNDS (default 3) alternating rounds on the two
 # halves of the origin disk (cdp over one, dm-linear over the other, see
 # tests/kernel/guest/bench.sh); ratios are of the medians.
+# BENCH_JOBS="seq1m ...": only those jobs (rand4k_qd32 rand4k_qd1 seq1m).
 # The host's load average is printed with the results: on a shared host
 # the ratios move with it.
 # BENCH_DISK_IOPS=N / BENCH_DISK_MBPS=N: the origin disk gets QEMU's I/O
@@ -38,7 +39,7 @@ throttle=""
 export CDP_VM_DISK0_OPTS=${throttle%,}
 out=$(BENCH_RUNTIME=${1:-10} "$TOP/scripts/vm/run.sh" --timeout 1500 \
 	--disk "$tmp/o.img:1G" --disk "$tmp/m.img:8M" --disk "$rdir/r.img:1G" \
-	-- env BENCH_RUNTIME="${1:-10}" BENCH_ROUNDS="${BENCH_ROUNDS:-3}" BENCH_CONSUMER_OPTS="${BENCH_CONSUMER_OPTS:---batch-ms 100}" tests/kernel/guest/bench.sh 2>&1)
+	-- env BENCH_RUNTIME="${1:-10}" BENCH_ROUNDS="${BENCH_ROUNDS:-3}" BENCH_JOBS="${BENCH_JOBS:-}" BENCH_CONSUMER_OPTS="${BENCH_CONSUMER_OPTS:---batch-ms 100}" tests/kernel/guest/bench.sh 2>&1)
 rc=$?
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 # The whole guest console (kernel log included) for a post mortem.

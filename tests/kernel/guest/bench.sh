@@ -38,12 +38,22 @@ settle() {
 	wait_for 300 state_is bc replicating || echo "# still $(cdp_state bc) after 300 s"
 }
 
+# completed write requests and sectors of the origin disk (after merges)
+origin_writes() { awk '{print $5, $7}' /sys/block/${O#/dev/}/stat; }
+
 # round TAG DEV JOB R fio-args...
 round() {
 	local tag=$1 dev=$2 name=$3 r=$4
 	shift 4
+	local w0 s0 w1 s1
 	settle
+	read -r w0 s0 <<< "$(origin_writes)"	# (no /dev/fd here for < <(...))
 	echo "BENCH $tag.$name.$r $(job "$name" "$dev" "$@")"
+	read -r w1 s1 <<< "$(origin_writes)"
+	# what the origin disk was asked to do: a throttled disk counts
+	# requests as well as bytes, so more, smaller requests for the same
+	# bytes would cost one target the budget
+	echo "# $tag.$name.$r: origin write requests $((w1 - w0)), KiB per request $(( (s1 - s0) / 2 / (w1 - w0 > 0 ? w1 - w0 : 1) ))"
 	# did the queue hold (replicating) or overflow into tracking (writes
 	# then only set bits: not a like-for-like number)?
 	[ "$tag" = linear ] || echo "# $tag.$name.$r: state after the job: $(cdp_state bc), dirty $(cdp_dirty bc)"
@@ -53,6 +63,8 @@ round() {
 alternate() {
 	local name=$1 r
 	shift
+	# BENCH_JOBS: run only the jobs named there (default: all)
+	[[ " ${BENCH_JOBS:-$name} " == *" $name "* ]] || return 0
 	for ((r = 1; r <= ROUNDS; r++)); do
 		if ((r % 2)); then
 			round linear /dev/mapper/lin "$name" $r "$@"
