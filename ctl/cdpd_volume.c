@@ -612,6 +612,41 @@ static int on_record(const struct cdp_record *r, void *arg)
 	return 0;
 }
 
+/* The volume's sync_timeout_ms from its table; 0 if it cannot be read. */
+static unsigned int sync_timeout_ms(const char *dm_name)
+{
+	struct dm_line l;
+	char err[256];
+	const char *p;
+	unsigned int ms;
+
+	if (dmdev_table(dm_name, &l, err, sizeof(err)))
+		return 0;
+	p = strstr(l.params, " sync_timeout_ms ");
+	if (!p || sscanf(p, " sync_timeout_ms %u", &ms) != 1)
+		return 0;
+	return ms;
+}
+
+/*
+ * Re-armed, sync mode makes the next write wait for every record queued
+ * before it. So only when the oldest record not yet on the image is
+ * younger than a quarter of the volume's sync_timeout_ms (and 0.5 s):
+ * re-armed behind a backlog, that write would time out and degrade the
+ * volume again, one sync_timeout_ms stall per round while the backlog
+ * lasts (seen after a Ceph outage with a writer running).
+ */
+static int backlog_short(struct worker *w)
+{
+	unsigned int n = sizeof(w->ring_seq) / sizeof(w->ring_seq[0]);
+	unsigned int ms = sync_timeout_ms(w->v->dm_name);
+	double limit = ms && ms / 4000.0 < 0.5 ? ms / 4000.0 : 0.5;
+
+	if (w->ring_tail == w->ring_head)
+		return 1;	/* everything fetched is on the image */
+	return cdp_now() - w->ring_time[w->ring_tail % n] <= limit;
+}
+
 /* Refresh kernel-side numbers; end a resync once the kernel says it ended. */
 static void refresh(struct worker *w)
 {
@@ -661,7 +696,7 @@ static void refresh(struct worker *w)
 	}
 	/* caught up with what was queued when it degraded (see above) */
 	if (w->degraded_seen && v->consistent && v->durable_seq >= w->degraded_seq &&
-	    v->dm_name[0]) {
+	    v->dm_name[0] && backlog_short(w)) {
 		char err[256];
 
 		if (dmdev_message(v->dm_name, "mode sync", err, sizeof(err))) {

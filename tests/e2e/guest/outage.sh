@@ -6,7 +6,7 @@
 . "$CDP_TOP/tests/e2e/guest/common.sh"
 export CDP_CONF=$CDP_VM_WORK/cdp.conf
 W=$CDP_VM_WORK
-tap_plan 12
+tap_plan 14
 g_load
 mkdir -p /var/lib/cdp
 cdpctl protect /dev/vda --image rbd/o1 --queue-mb 4 >/dev/null || tap_bail "protect o1"
@@ -42,6 +42,11 @@ if dd if=/dev/urandom of=/dev/mapper/cdp-s2 bs=4k count=1 seek=9 oflag=direct st
 else
 	tap_ok "sync + error: the write fails (EIO) while Ceph is down"
 fi
+# s1 stays degraded (async) while Ceph is down; a steady writer on it
+# piles records up behind the outage and keeps going once Ceph is back
+fio --name=s --filename=/dev/mapper/cdp-s1 --size=16M --bs=4k --rw=randwrite --ioengine=libaio \
+	--iodepth=4 --direct=1 --rate_iops=100 --time_based --runtime=600 >/dev/null 2>&1 &
+spid=$!
 if wait $wpid; then tap_ok "async writer saw no error during the outage"; else tap_fail "async writer saw an error"; fi
 # 20 s into the outage: cdpctl status says why o1's replica is behind
 # (the OSD stays down 60 s; cdpd says so after 10 s without progress)
@@ -57,6 +62,34 @@ else
 fi
 for ((i = 0; i < 600; i++)); do [ -e "$W/osd-started" ] && break; sleep 0.2; done
 [ -e "$W/osd-started" ] || tap_bail "the host did not restart the OSD"
+# cdpd re-arms s1's sync mode while that writer still runs: once the
+# replica has what was queued when cdpd saw it degraded (comparing with
+# the *current* last record would never hold under a steady writer), and
+# only once the backlog is small (a sync write waits for every record
+# queued before it: re-armed behind the outage's backlog, the next write
+# would time out and degrade the volume again)
+echo "# s1 as Ceph comes back: $(cdpctl status s1 | tr -s ' \n' ' ')"
+for ((i = 0; i < 180; i++)); do
+	st=$(cdpctl -j status s1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["state"])')
+	[ "$st" = replicating ] && break
+	sleep 1
+done
+if [ "$st" = replicating ] && kill -0 $spid 2>/dev/null; then
+	tap_ok "s1 back in sync mode while its writer runs (after ${i} s)"
+else
+	tap_fail "s1 state $st after ${i} s with its writer running, want replicating (sync re-armed)"
+fi
+sleep 10	# the writer goes on in sync mode
+kill $spid 2>/dev/null
+wait $spid
+n=$(grep -c "s1: caught up after a sync timeout" "$W/cdpd.log")
+d=$(dmesg | grep -c "s1.*degraded to async")
+echo "# s1: re-armed $n time(s), degraded $d time(s)"
+if [ "$n" -le 1 ] && [ "$d" -le 1 ]; then
+	tap_ok "s1 re-armed once: no sync write timed out after the re-arm"
+else
+	tap_fail "s1 re-armed $n times, degraded $d times: sync writes timed out behind the backlog"
+fi
 for v in o1 s1 s2; do
 	tap_check "$v converges after the outage" g_wait_synced $v 300
 	tap_check "$v verifies equal" cdpctl verify $v
