@@ -2,7 +2,7 @@
 # Start a throw-away single-node Ceph cluster whose whole state lives in DIR.
 #
 #   scripts/ceph/start.sh DIR [--netns NS] [--addr IP] [--port P] [--mgr] [--size-gb N]
-#                             [--owner PID] [--client ID]
+#                             [--owner PID] [--client ID] [--osd-conf 'KEY = VALUE']...
 #
 # mon + one bluestore OSD (block = sparse file DIR/osd0.block, outside the
 # OSD dir), cephx on, msgr2 only, one pool "rbd" initialised for RBD.
@@ -21,6 +21,8 @@
 # (a test killed before its trap could run). --client ID also makes a
 # non-admin cephx user client.ID with the RBD profile on pool rbd, keyring
 # DIR/client.ID.keyring (printed as CLIENT_KEYRING=..., CLIENT_ID=ID).
+# --osd-conf adds a line to the OSD's section of ceph.conf (repeatable), e.g.
+# a QoS limit that makes the cluster, not the client, bound a benchmark.
 # On failure it tears down what it made (scripts/ceph/stop.sh DIR) and exits
 # non-zero.
 set -euo pipefail
@@ -30,13 +32,13 @@ PY=/usr/bin/python3	# the distro python carries the rados/rbd bindings
 
 die() { echo "ceph/start.sh: $*" >&2; exit 1; }
 usage() {
-	echo "usage: $0 DIR [--netns NS] [--addr IP] [--port P] [--mgr] [--size-gb N] [--owner PID] [--client ID]" >&2
+	echo "usage: $0 DIR [--netns NS] [--addr IP] [--port P] [--mgr] [--size-gb N] [--owner PID] [--client ID] [--osd-conf 'KEY = VALUE']..." >&2
 	exit 2
 }
 
 [ $# -ge 1 ] || usage
 DIR=$1; shift
-NETNS="" ADDR=127.0.0.1 PORT="" MGR=0 SIZE_GB=20 OWNER="" CLIENT=""
+NETNS="" ADDR=127.0.0.1 PORT="" MGR=0 SIZE_GB=20 OWNER="" CLIENT="" OSD_CONF=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--netns) NETNS=${2:?--netns needs a name}; shift 2 ;;
@@ -46,6 +48,10 @@ while [ $# -gt 0 ]; do
 	--size-gb) SIZE_GB=${2:?--size-gb needs a number}; shift 2 ;;
 	--owner) OWNER=${2:?--owner needs a pid}; shift 2 ;;
 	--client) CLIENT=${2:?--client needs an id}; shift 2 ;;
+	--osd-conf)
+		[[ ${2:-} =~ ^[a-z0-9_]+\ =\ [^[:space:]].*$ ]] ||
+			die "--osd-conf '${2:-}' must be 'key = value' (a ceph.conf option of the OSD)"
+		OSD_CONF+="$2"$'\n'; shift 2 ;;
 	-h|--help) usage ;;
 	*) echo "ceph/start.sh: unknown argument '$1'" >&2; usage ;;
 	esac
@@ -193,7 +199,7 @@ bluestore_fsck_on_mkfs = false
 bluestore_fsck_on_mount = false
 bdev_aio_poll_ms = 10
 osd_memory_target = 1073741824
-[mgr]
+${OSD_CONF}[mgr]
 mgr_data = $DIR/mgr
 keyring = $DIR/mgr/keyring
 [client]
