@@ -153,6 +153,16 @@ static void ring_push(struct worker *w, uint64_t seq, double t)
 
 	if (w->ring_head - w->ring_tail == n)
 		return;		/* full: lag is then only approximate */
+	/*
+	 * The oldest record not yet durable, for status: set here too, or a
+	 * replica that stalls after being caught up (Ceph gone) shows a lag
+	 * of 0 s beside thousands of records (on_durable never runs again).
+	 */
+	if (w->ring_head == w->ring_tail) {
+		pthread_mutex_lock(&w->v->lock);
+		w->v->oldest_pending = t;
+		pthread_mutex_unlock(&w->v->lock);
+	}
 	w->ring_seq[w->ring_head % n] = seq;
 	w->ring_time[w->ring_head % n] = t;
 	w->ring_head++;
@@ -764,6 +774,7 @@ static int connect_volume(struct worker *w)
 	v->attached = 1;
 	v->consistent = !w->in_resync;
 	v->acked_seq = v->durable_seq = v->fetched_seq = vi.acked_seq;
+	v->oldest_pending = 0;		/* the ring starts empty */
 	v->kernel_last_seq = vi.last_seq;
 	v->kernel_state = vi.state;
 	pthread_mutex_unlock(&v->lock);

@@ -6,7 +6,7 @@
 . "$CDP_TOP/tests/e2e/guest/common.sh"
 export CDP_CONF=$CDP_VM_WORK/cdp.conf
 W=$CDP_VM_WORK
-tap_plan 14
+tap_plan 15
 g_load
 mkdir -p /var/lib/cdp
 cdpctl protect /dev/vda --image rbd/o1 --queue-mb 4 >/dev/null || tap_bail "protect o1"
@@ -59,6 +59,15 @@ if grep -q "has taken no write for" <<< "$err"; then
 	tap_ok "status names the stalled replica during the outage ($err)"
 else
 	tap_fail "status during the outage: daemon_error '$err', want 'has taken no write for'"
+fi
+# and its lag in seconds is the age of the oldest record not on the image
+# (it read 0 s beside thousands of records when the replica had been
+# caught up just before it stalled)
+lag=$(cdpctl -j status o1 | python3 -c 'import json,sys; print(int(json.load(sys.stdin)[0]["lag_s"]))')
+if [ "$lag" -ge 10 ]; then
+	tap_ok "status shows the stalled replica's lag: $lag s"
+else
+	tap_fail "status shows a lag of $lag s for a replica that has taken no write for 10 s or more"
 fi
 for ((i = 0; i < 600; i++)); do [ -e "$W/osd-started" ] && break; sleep 0.2; done
 [ -e "$W/osd-started" ] || tap_bail "the host did not restart the OSD"
