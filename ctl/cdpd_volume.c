@@ -58,6 +58,7 @@ struct worker {
 	uint64_t resync_end_seq;	/* ... its last seq then */
 	int degraded_seen;		/* degraded sync volume: caught up at ... */
 	uint64_t degraded_seq;		/* ... the last seq when first seen degraded */
+	unsigned int sync_timeout_ms;	/* from the table at connect; 0: unknown */
 	double last_ack, last_list;
 	/* completion times of records not yet durable, to report lag in seconds */
 	uint64_t ring_seq[4096];
@@ -622,17 +623,27 @@ static int on_record(const struct cdp_record *r, void *arg)
 	return 0;
 }
 
-/* The volume's sync_timeout_ms from its table; 0 if it cannot be read. */
+/*
+ * The volume's sync_timeout_ms from its table ("<origin> <meta> <volume>
+ * <#opts> ... sync_timeout_ms <n> ..."); 0 if it cannot be read. Read at
+ * connect: a table reload ends the session (the kernel drops the
+ * consumer), and libdevmapper is better not called once a second from
+ * several workers.
+ */
 static unsigned int sync_timeout_ms(const char *dm_name)
 {
 	struct dm_line l;
 	char err[256];
 	const char *p;
 	unsigned int ms;
+	int n = 0;
 
-	if (dmdev_table(dm_name, &l, err, sizeof(err)))
+	if (!dm_name[0] || dmdev_table(dm_name, &l, err, sizeof(err)))
 		return 0;
-	p = strstr(l.params, " sync_timeout_ms ");
+	/* past the three devices/names: a volume may be called anything */
+	if (sscanf(l.params, "%*s %*s %*s%n", &n) != 0 || !n)
+		return 0;
+	p = strstr(l.params + n, " sync_timeout_ms ");
 	if (!p || sscanf(p, " sync_timeout_ms %u", &ms) != 1)
 		return 0;
 	return ms;
@@ -644,17 +655,21 @@ static unsigned int sync_timeout_ms(const char *dm_name)
  * younger than a quarter of the volume's sync_timeout_ms (and 0.5 s):
  * re-armed behind a backlog, that write would time out and degrade the
  * volume again, one sync_timeout_ms stall per round while the backlog
- * lasts (seen after a Ceph outage with a writer running).
+ * lasts (seen after a Ceph outage with a writer running). Unfetched
+ * records are younger than fetched ones, so the ring's oldest entry is
+ * the oldest of all; with the ring empty, only if nothing is left to
+ * fetch. A negative age (the clock stepped back) decides nothing.
  */
-static int backlog_short(struct worker *w)
+static int backlog_short(struct worker *w, const struct cdp_volinfo *vi)
 {
 	unsigned int n = sizeof(w->ring_seq) / sizeof(w->ring_seq[0]);
-	unsigned int ms = sync_timeout_ms(w->v->dm_name);
-	double limit = ms && ms / 4000.0 < 0.5 ? ms / 4000.0 : 0.5;
+	unsigned int ms = w->sync_timeout_ms;
+	double limit = ms && ms / 4000.0 < 0.5 ? ms / 4000.0 : 0.5, age;
 
 	if (w->ring_tail == w->ring_head)
-		return 1;	/* everything fetched is on the image */
-	return cdp_now() - w->ring_time[w->ring_tail % n] <= limit;
+		return vi->last_seq <= w->next_seq;
+	age = cdp_now() - w->ring_time[w->ring_tail % n];
+	return age >= 0 && age <= limit;
 }
 
 /* Refresh kernel-side numbers; end a resync once the kernel says it ended. */
@@ -706,7 +721,7 @@ static void refresh(struct worker *w)
 	}
 	/* caught up with what was queued when it degraded (see above) */
 	if (w->degraded_seen && v->consistent && v->durable_seq >= w->degraded_seq &&
-	    v->dm_name[0] && backlog_short(w)) {
+	    v->dm_name[0] && backlog_short(w, &vi)) {
 		char err[256];
 
 		if (dmdev_message(v->dm_name, "mode sync", err, sizeof(err))) {
@@ -767,6 +782,7 @@ static int connect_volume(struct worker *w)
 		return r;
 	}
 	w->next_seq = vi.acked_seq;
+	w->sync_timeout_ms = sync_timeout_ms(v->dm_name);
 	w->in_resync = !marker_says_consistent(w);
 	w->resync_ended = w->degraded_seen = 0;
 	w->ring_head = w->ring_tail = 0;

@@ -14,7 +14,8 @@
 # Each job runs BENCH_ROUNDS (default 3) alternating rounds on the two
 # halves of the origin disk (cdp over one, dm-linear over the other, see
 # tests/kernel/guest/bench.sh); ratios are of the medians.
-# BENCH_JOBS="seq1m ...": only those jobs (rand4k_qd32 rand4k_qd1 seq1m).
+# BENCH_JOBS="seq1m ...": only those of the draining jobs (rand4k_qd32
+# rand4k_qd1 seq1m); the short consumer-paused capture jobs always run.
 # The host's load average is printed with the results: on a shared host
 # the ratios move with it.
 # BENCH_DISK_IOPS=N / BENCH_DISK_MBPS=N: the origin disk gets QEMU's I/O

@@ -49,7 +49,7 @@ while [ $# -gt 0 ]; do
 	--owner) OWNER=${2:?--owner needs a pid}; shift 2 ;;
 	--client) CLIENT=${2:?--client needs an id}; shift 2 ;;
 	--osd-conf)
-		[[ ${2:-} =~ ^[a-z0-9_]+\ =\ [^[:space:]].*$ ]] ||
+		[[ ${2:-} =~ ^[a-z0-9_]+\ =\ [^[:space:]].*$ && ${2:-} != *$'\n'* ]] ||
 			die "--osd-conf '${2:-}' must be 'key = value' (a ceph.conf option of the OSD)"
 		OSD_CONF+="$2"$'\n'; shift 2 ;;
 	-h|--help) usage ;;

@@ -15,6 +15,12 @@
 O=/dev/vda M=/dev/vdb R=/dev/vdc
 RT=${BENCH_RUNTIME:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
+for j in ${BENCH_JOBS:-}; do
+	case $j in
+	rand4k_qd32|rand4k_qd1|seq1m) ;;
+	*) echo "# BENCH_JOBS: there is no job '$j' (rand4k_qd32 rand4k_qd1 seq1m)" ;;
+	esac
+done
 SZ=$(blockdev --getsz $O)
 HALF=$((SZ / 2))
 cdp_load || exit 1
