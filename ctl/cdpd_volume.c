@@ -150,7 +150,7 @@ static void stats_log(struct worker *w)
 
 static void ring_push(struct worker *w, uint64_t seq, double t)
 {
-	unsigned int n = sizeof(w->ring_seq) / sizeof(w->ring_seq[0]);
+	unsigned int n = ARRAY_SIZE(w->ring_seq);
 
 	if (w->ring_head - w->ring_tail == n)
 		return;		/* full: lag is then only approximate */
@@ -174,7 +174,7 @@ static void on_durable(void *arg, uint64_t seq)
 {
 	struct worker *w = arg;
 	struct vol *v = w->v;
-	unsigned int n = sizeof(w->ring_seq) / sizeof(w->ring_seq[0]);
+	unsigned int n = ARRAY_SIZE(w->ring_seq);
 	struct pipe_stats *ps = &w->ps;
 	double now = cdpd_verbose ? cdp_now() : 0;
 
@@ -662,7 +662,7 @@ static unsigned int sync_timeout_ms(const char *dm_name)
  */
 static int backlog_short(struct worker *w, const struct cdp_volinfo *vi)
 {
-	unsigned int n = sizeof(w->ring_seq) / sizeof(w->ring_seq[0]);
+	unsigned int n = ARRAY_SIZE(w->ring_seq);
 	unsigned int ms = w->sync_timeout_ms;
 	double limit = ms && ms / 4000.0 < 0.5 ? ms / 4000.0 : 0.5, age;
 

@@ -223,26 +223,37 @@ uint64_t archive_plan_manifest_size(const struct archive_plan *p, uint32_t no)
 	return size;
 }
 
+/*
+ * A --chunk-size to suggest when a manifest of @size bytes (written with
+ * the plan's chunk size) exceeds @max: the number of chunk lines scales
+ * with 1/chunk size, so double it until the manifest would take half of max.
+ */
+static uint64_t suggest_chunk(const struct archive_plan *p, uint64_t size, uint64_t max)
+{
+	uint64_t chunk = p->chunk_size;
+
+	while (chunk < ARCHIVE_CHUNK_MAX && size / (chunk / p->chunk_size) > max / 2)
+		chunk *= 2;
+	return chunk;
+}
+
 int archive_plan_check_manifest(const struct archive_plan *p, uint64_t max,
 				char *err, size_t errlen)
 {
 	uint32_t no;
 
 	for (no = 1; no <= p->ndiscs; no++) {
-		uint64_t size = archive_plan_manifest_size(p, no), chunk = p->chunk_size;
+		uint64_t size = archive_plan_manifest_size(p, no);
 		char a[16], b[16], c[16], e[16];
 
 		if (size <= max)
 			continue;
-		/* the chunk count per disc scales with 1/chunk size */
-		while (chunk < ARCHIVE_CHUNK_MAX && size / (chunk / p->chunk_size) > max / 2)
-			chunk *= 2;
 		snprintf(err, errlen,
 			 "manifest too large: disc %u's MANIFEST.TXT would be %s (%u chunks of %s), over the %s a disc can be read back with; use a larger --chunk-size (e.g. %s)",
 			 no, cdp_fmt_size(size, a, sizeof(a)), p->discs[no - 1].nchunks,
 			 cdp_fmt_size(p->chunk_size, b, sizeof(b)),
 			 cdp_fmt_size(max, c, sizeof(c)),
-			 cdp_fmt_size(chunk, e, sizeof(e)));
+			 cdp_fmt_size(suggest_chunk(p, size, max), e, sizeof(e)));
 		return -EFBIG;
 	}
 	return 0;
@@ -291,7 +302,7 @@ int archive_plan_build(struct archive_plan *p, const struct archive_extent *ext,
 int archive_plan_check_ceph_record(const struct archive_plan *p, uint64_t max,
 				   char *err, size_t errlen)
 {
-	uint64_t size = MANIFEST_HEADER + p->ndiscs * MANIFEST_DISC_LINE, chunk = p->chunk_size;
+	uint64_t size = MANIFEST_HEADER + p->ndiscs * MANIFEST_DISC_LINE;
 	char a[16], b[16], c[16];
 	uint32_t no;
 
@@ -300,11 +311,9 @@ int archive_plan_check_ceph_record(const struct archive_plan *p, uint64_t max,
 			p->ndiscs * MANIFEST_DISC_LINE;
 	if (size <= max)
 		return 0;
-	while (chunk < ARCHIVE_CHUNK_MAX && size / (chunk / p->chunk_size) > max / 2)
-		chunk *= 2;
 	snprintf(err, errlen,
 		 "manifest too large: the record of all %u discs kept in Ceph would be %s, over the %s one Ceph write takes; use a larger --chunk-size (e.g. %s)",
 		 p->ndiscs, cdp_fmt_size(size, a, sizeof(a)), cdp_fmt_size(max, b, sizeof(b)),
-		 cdp_fmt_size(chunk, c, sizeof(c)));
+		 cdp_fmt_size(suggest_chunk(p, size, max), c, sizeof(c)));
 	return -EFBIG;
 }
