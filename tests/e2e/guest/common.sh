@@ -39,6 +39,11 @@ g_cdpd_nices() { eval "$G_CDPD_THREADS" | g_nices_parse; }
 
 g_cdpd_kill() { [ -n "$CDPD_PID" ] && kill -9 "$CDPD_PID"; wait "$CDPD_PID" 2>/dev/null; CDPD_PID=""; }
 
+# g_status VOL KEY: one field of `cdpctl -j status VOL` ("" if absent)
+g_status() {
+	cdpctl -j status "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0].get(sys.argv[1], ""))' "$2"
+}
+
 # g_wait_synced VOL SECONDS: everything captured is acked and no resync left
 g_wait_synced() {
 	local vol=$1 t=${2:-120} i j

@@ -36,7 +36,7 @@ tap_check "verify after daemon crash: equal" cdpctl verify d1
 # 2. overflow: no daemon, a 1 MiB queue, 32 MiB of writes
 kill "$CDPD_PID"; wait "$CDPD_PID"; CDPD_PID=""
 writer /dev/mapper/cdp-d1 32 2
-st=$(cdpctl -j status d1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["state"])')
+st=$(g_status d1 state)
 if [ "$st" = tracking ]; then tap_ok "overflow without a daemon: tracking"; else tap_fail "overflow: state $st, want tracking"; fi
 g_cdpd_start
 tap_check "resync converges" g_wait_synced d1 240

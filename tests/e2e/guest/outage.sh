@@ -35,7 +35,7 @@ if dd if=/dev/urandom of=/dev/mapper/cdp-s1 bs=4k count=1 seek=7 oflag=direct st
 else
 	tap_fail "sync + degrade: the write failed while Ceph is down"
 fi
-st=$(cdpctl -j status s1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["state"])')
+st=$(g_status s1 state)
 [ "$st" = degraded ] && tap_ok "s1 reports degraded" || tap_fail "s1 state $st, want degraded"
 if dd if=/dev/urandom of=/dev/mapper/cdp-s2 bs=4k count=1 seek=9 oflag=direct status=none 2>/dev/null; then
 	tap_fail "sync + error: the write should fail while Ceph is down"
@@ -53,7 +53,7 @@ if wait $wpid; then tap_ok "async writer saw no error during the outage"; else t
 # 20 s into the outage: cdpctl status says why o1's replica is behind
 # (the OSD stays down 60 s; cdpd says so after 10 s without progress)
 for ((i = 0; i < 30; i++)); do
-	err=$(cdpctl -j status o1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0].get("daemon_error", ""))')
+	err=$(g_status o1 daemon_error)
 	grep -q "has taken no write for" <<< "$err" && break
 	sleep 1
 done
@@ -65,7 +65,8 @@ fi
 # and its lag in seconds is the age of the oldest record not on the image
 # (it read 0 s beside thousands of records when the replica had been
 # caught up just before it stalled)
-lag=$(cdpctl -j status o1 | python3 -c 'import json,sys; print(int(json.load(sys.stdin)[0]["lag_s"]))')
+lag=$(g_status o1 lag_s)
+lag=${lag%.*}
 if [ "$lag" -ge 10 ]; then
 	tap_ok "status shows the stalled replica's lag: $lag s"
 else
@@ -81,7 +82,7 @@ for ((i = 0; i < 600; i++)); do [ -e "$W/osd-started" ] && break; sleep 0.2; don
 # would time out and degrade the volume again)
 echo "# s1 as Ceph comes back: $(cdpctl status s1 | tr -s ' \n' ' ')"
 for ((i = 0; i < 180; i++)); do
-	st=$(cdpctl -j status s1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["state"])')
+	st=$(g_status s1 state)
 	[ "$st" = replicating ] && break
 	sleep 1
 done

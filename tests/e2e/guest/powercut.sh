@@ -16,7 +16,7 @@ boot1)
 	# The initial sync's bits clear lazily (about a second) and a starved
 	# guest may take seconds to start fio: cut only from a clean bitmap
 	# with writes in flight, else boot 2 cannot tell what the cut left.
-	dirty() { cdpctl -j status pc | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["dirty_regions"])'; }
+	dirty() { g_status pc dirty_regions; }
 	clean() { [ "$(dirty)" = 0 ]; }
 	writing() { [ "$(dirty)" -gt 0 ]; }
 	wait_for 60 clean || echo "# bits not cleared after the sync: $(dirty)"
@@ -43,7 +43,7 @@ boot2)
 	fi
 	g_cdpd_start || tap_bail "cdpd"
 	tap_check "resync converges" g_wait_synced pc 240
-	resynced=$(cdpctl -j status pc | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["resynced"])')
+	resynced=$(g_status pc resynced)
 	echo "# resynced $resynced regions"
 	if [ "$resynced" -le "$dirty" ]; then tap_ok "resynced ($resynced) <= dirty at load ($dirty)"; else tap_fail "resynced $resynced > dirty $dirty"; fi
 	tap_check "verify after power cut + resync: equal" cdpctl verify pc
